@@ -1,0 +1,143 @@
+//! `Engine`: the typed handles the edge receives. Owns the writer, the read pool, the KPI
+//! actor and the metric registry; services are `impl Engine` blocks in `services/`.
+use crate::error::EngineError;
+use crate::kpi::actor::KpiHandle;
+use crate::metrics::EngineMetrics;
+use crate::store::users::User;
+use crate::store::{Reads, StoreError, Writer, migrations, pragmas};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub database_path: PathBuf,
+    pub kpi_scripts_dir: PathBuf,
+    pub max_employees_per_client: u32,
+    pub default_client_limit: u32,
+    pub read_pool_size: u32,
+    pub writer_capacity: usize,
+    pub jwt_expiration_hours: u32,
+}
+
+impl EngineConfig {
+    pub fn new(database_path: PathBuf) -> Self {
+        EngineConfig {
+            database_path,
+            kpi_scripts_dir: PathBuf::from("kpi-scripts"),
+            max_employees_per_client: 200,
+            default_client_limit: 50,
+            read_pool_size: 8,
+            writer_capacity: 4096,
+            jwt_expiration_hours: 24,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub writer: Writer,
+    pub reads: Reads,
+    pub kpi: KpiHandle,
+    pub metrics: EngineMetrics,
+    pub config: EngineConfig,
+    pub started: Instant,
+    /// Users re-read at most every 10 s (operations.md §12); dropped on any user change.
+    pub user_cache: Mutex<HashMap<String, (Instant, User)>>,
+    /// Names of formula files that failed to import at start (health: scripts degraded).
+    pub script_import_failures: Vec<String>,
+}
+
+/// Opens and migrates the database file (creating it). Used by `serve`, `migrate`, `demo`.
+pub fn open_and_migrate(path: &std::path::Path) -> Result<rusqlite::Connection, StoreError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let mut conn = pragmas::open_writer(path)?;
+    migrations::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+impl Engine {
+    /// Migrates, opens the pool, starts the writer and the KPI actor, imports formula files.
+    /// Must run inside an actix `System`.
+    pub async fn start(config: EngineConfig) -> Result<Engine, EngineError> {
+        let path = config.database_path.clone();
+        let conn = tokio::task::spawn_blocking(move || open_and_migrate(&path))
+            .await
+            .map_err(|e| StoreError::Join(e.to_string()))??;
+        let writer = Writer::start(conn, config.writer_capacity);
+        let reads = Reads::open(&config.database_path, config.read_pool_size)?;
+        let metrics = EngineMetrics::new();
+        let script_import_failures =
+            crate::kpi::scripts::import_files(&writer, &reads, &config.kpi_scripts_dir).await?;
+        let kpi = KpiHandle::start(metrics.clone());
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                writer,
+                reads,
+                kpi,
+                metrics,
+                config,
+                started: Instant::now(),
+                user_cache: Mutex::new(HashMap::new()),
+                script_import_failures,
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    pub fn metrics(&self) -> &EngineMetrics {
+        &self.inner.metrics
+    }
+
+    pub fn uptime_secs(&self) -> u64 {
+        self.inner.started.elapsed().as_secs()
+    }
+
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, EngineError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, EngineError> + Send + 'static,
+    {
+        self.inner.reads.read(f).await
+    }
+
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, EngineError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, EngineError> + Send + 'static,
+    {
+        self.inner
+            .writer
+            .write(f)
+            .await
+            .map_err(crate::error::map_busy)
+    }
+
+    /// Refreshes the mailbox-depth gauges (called on scrape).
+    pub fn refresh_gauges(&self) {
+        let m = &self.inner.metrics;
+        m.mailbox_depth
+            .with_label_values(&["writer"])
+            .set(self.inner.writer.depth());
+        m.mailbox_depth
+            .with_label_values(&["kpi"])
+            .set(self.inner.kpi.depth());
+        let db = &self.inner.config.database_path;
+        let size = |p: PathBuf| std::fs::metadata(p).map(|m| m.len() as i64).unwrap_or(0);
+        m.db_size.with_label_values(&["main"]).set(size(db.clone()));
+        m.db_size
+            .with_label_values(&["wal"])
+            .set(size(PathBuf::from(format!("{}-wal", db.display()))));
+    }
+}

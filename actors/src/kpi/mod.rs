@@ -1,0 +1,61 @@
+//! KPI engine: Rust gathers rows and infers missing inputs (`production_inputs`), Rhai
+//! scripts combine the sums (`script`, run by the `actor`), and `result` owns status,
+//! confidence and rounding.
+pub mod actor;
+pub mod cases;
+pub mod production_inputs;
+pub mod result;
+pub mod script;
+pub mod scripts;
+
+pub const KPI_NAMES: [&str; 15] = [
+    "wip_aging",
+    "otd",
+    "true_otd",
+    "efficiency",
+    "performance",
+    "availability",
+    "quality_rate",
+    "oee",
+    "ppm",
+    "dpmo",
+    "fpy",
+    "rty",
+    "rty_stages",
+    "absenteeism",
+    "production_hours",
+];
+
+/// Input keys that are FLOAT for a KPI (a case literal `90` becomes `90.0`), kpis.md §6.2.
+pub fn float_keys(kpi: &str) -> &'static [&'static str] {
+    match kpi {
+        "efficiency" => &[
+            "standard_hours_produced",
+            "entry_person_hours",
+            "idle_floater_hours",
+            "uncovered_absence_hours",
+        ],
+        "performance" => &["ideal_run_hours", "run_time_hours"],
+        "availability" => &["planned_person_hours", "lost_person_hours"],
+        "absenteeism" => &["absence_hours", "scheduled_hours"],
+        "rty" => &[],
+        "production_hours" => &["run_time_hours"],
+        "oee" => &["availability", "performance", "quality_rate"],
+        _ => &[],
+    }
+}
+
+/// Unit and direction of each KPI (kpis.md §3).
+pub fn unit(kpi: &str) -> &'static str {
+    match kpi {
+        "wip_aging" => "days",
+        "ppm" => "ppm",
+        "dpmo" => "dpmo",
+        "production_hours" => "hours",
+        _ => "%",
+    }
+}
+
+pub fn lower_is_better(kpi: &str) -> bool {
+    matches!(kpi, "wip_aging" | "ppm" | "dpmo" | "absenteeism")
+}

@@ -1,0 +1,138 @@
+//! The metric catalogue (operations.md §5): one registry per engine, so parallel tests stay
+//! apart. Dashboards use only the series declared here.
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
+
+#[derive(Clone)]
+pub struct EngineMetrics {
+    pub registry: Registry,
+    /// kpi_ops_http_requests_total{method, route, status}
+    pub http_requests: IntCounterVec,
+    /// kpi_ops_http_request_duration_seconds{method, route}
+    pub http_duration: HistogramVec,
+    /// kpi_ops_actor_mailbox_depth{actor}: queued + running messages
+    pub mailbox_depth: IntGaugeVec,
+    /// kpi_ops_actor_rejections_total{actor}: requests refused with 503
+    pub rejections: IntCounterVec,
+    /// kpi_ops_kpi_eval_duration_seconds{kpi}
+    pub kpi_eval: HistogramVec,
+    /// kpi_ops_kpi_script_errors_total{kpi, kind}
+    pub script_errors: IntCounterVec,
+    /// kpi_ops_login_failures_total{reason}
+    pub login_failures: IntCounterVec,
+    /// kpi_ops_db_size_bytes{file}
+    pub db_size: IntGaugeVec,
+    /// kpi_ops_build_info{version} = 1
+    pub build_info: IntGaugeVec,
+}
+
+impl EngineMetrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let m = EngineMetrics {
+            http_requests: IntCounterVec::new(
+                Opts::new("kpi_ops_http_requests_total", "HTTP requests"),
+                &["method", "route", "status"],
+            )
+            .unwrap(),
+            http_duration: HistogramVec::new(
+                HistogramOpts::new(
+                    "kpi_ops_http_request_duration_seconds",
+                    "HTTP request latency",
+                )
+                .buckets(vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ]),
+                &["method", "route"],
+            )
+            .unwrap(),
+            mailbox_depth: IntGaugeVec::new(
+                Opts::new(
+                    "kpi_ops_actor_mailbox_depth",
+                    "Queued and running messages per actor",
+                ),
+                &["actor"],
+            )
+            .unwrap(),
+            rejections: IntCounterVec::new(
+                Opts::new(
+                    "kpi_ops_actor_rejections_total",
+                    "Requests refused because an actor was full",
+                ),
+                &["actor"],
+            )
+            .unwrap(),
+            kpi_eval: HistogramVec::new(
+                HistogramOpts::new(
+                    "kpi_ops_kpi_eval_duration_seconds",
+                    "One KPI evaluation (inputs + script)",
+                )
+                .buckets(vec![
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+                ]),
+                &["kpi"],
+            )
+            .unwrap(),
+            script_errors: IntCounterVec::new(
+                Opts::new("kpi_ops_kpi_script_errors_total", "Script failures"),
+                &["kpi", "kind"],
+            )
+            .unwrap(),
+            login_failures: IntCounterVec::new(
+                Opts::new("kpi_ops_login_failures_total", "Failed logins"),
+                &["reason"],
+            )
+            .unwrap(),
+            db_size: IntGaugeVec::new(
+                Opts::new("kpi_ops_db_size_bytes", "Database file size"),
+                &["file"],
+            )
+            .unwrap(),
+            build_info: IntGaugeVec::new(
+                Opts::new("kpi_ops_build_info", "Build version"),
+                &["version"],
+            )
+            .unwrap(),
+            registry,
+        };
+        let r = &m.registry;
+        r.register(Box::new(m.http_requests.clone())).unwrap();
+        r.register(Box::new(m.http_duration.clone())).unwrap();
+        r.register(Box::new(m.mailbox_depth.clone())).unwrap();
+        r.register(Box::new(m.rejections.clone())).unwrap();
+        r.register(Box::new(m.kpi_eval.clone())).unwrap();
+        r.register(Box::new(m.script_errors.clone())).unwrap();
+        r.register(Box::new(m.login_failures.clone())).unwrap();
+        r.register(Box::new(m.db_size.clone())).unwrap();
+        r.register(Box::new(m.build_info.clone())).unwrap();
+        m.build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+        for actor in [
+            "writer",
+            "tenant",
+            "ingest",
+            "kpi",
+            "mailer",
+            "backup",
+            "scheduler",
+        ] {
+            m.mailbox_depth.with_label_values(&[actor]).set(0);
+        }
+        m
+    }
+
+    /// Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        prometheus::TextEncoder::new()
+            .encode_utf8(&self.registry.gather(), &mut out)
+            .expect("text encoding");
+        out
+    }
+}
+
+impl Default for EngineMetrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,96 @@
+//! `kpi-ops`: the HTTP edge and the binary. `Application` is built here and shared by `main`
+//! and the tests, which start the real server on a free port with a fresh database.
+pub mod assets;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod openapi;
+pub mod telemetry;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use config::Config;
+use kpi_engine::{Engine, EngineConfig};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+pub struct Application {
+    server: Server,
+    port: u16,
+    engine: Engine,
+}
+
+pub fn engine_config(config: &Config) -> EngineConfig {
+    EngineConfig {
+        kpi_scripts_dir: config.kpi_scripts_dir.clone(),
+        max_employees_per_client: config.max_employees_per_client,
+        default_client_limit: config.default_client_limit,
+        jwt_expiration_hours: config.jwt_expiration_hours,
+        ..EngineConfig::new(config.database_path.clone())
+    }
+}
+
+impl Application {
+    /// Migrates, starts the engine's actors and binds the listener (API_PORT=0: any free port).
+    /// Must run inside an actix `System`.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let secret = config.resolve_jwt_secret()?;
+        let engine = Engine::start(engine_config(&config)).await?;
+        Self::build_with_engine(config, engine, secret)
+    }
+
+    pub fn build_with_engine(
+        config: Config,
+        engine: Engine,
+        secret: String,
+    ) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind((config.api_host.as_str(), config.api_port))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(http::AppState {
+            engine: engine.clone(),
+            jwt: http::auth::JwtKeys::new(&secret, config.jwt_expiration_hours),
+            config: Arc::new(config),
+            login_limiter: http::guard::LoginLimiter::new(10),
+            health_cache: http::health::HealthCache::default(),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(from_fn(http::guard::guard))
+                .wrap(Compress::default())
+                .wrap(from_fn(metrics::track))
+                .wrap(from_fn(telemetry::request_span)) // last wrap runs first
+                .configure(openapi::configure)
+                .configure(http::configure)
+                .default_service(web::to(http::fallback))
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+        Ok(Application {
+            server,
+            port,
+            engine,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT (actix stops HTTP gracefully, then the engine drains).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

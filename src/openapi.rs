@@ -1,0 +1,428 @@
+//! OpenAPI 3.1 document, built once from the route table below and the resource declarations
+//! (so every generic resource route and its fields are described), plus Swagger UI served from
+//! the binary (utoipa-swagger-ui's vendored copy; nothing is downloaded).
+use actix_web::{HttpRequest, HttpResponse, web};
+use kpi_engine::resources::{Kind, Req, defs};
+use serde_json::{Map, Value, json};
+use std::sync::{Arc, LazyLock};
+
+/// (method, path, summary, tag, needs a token, has a JSON body, success status)
+type Route = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    bool,
+    u16,
+);
+
+pub const ROUTES: &[Route] = &[
+    (
+        "get",
+        "/health",
+        "Service health with dependency probes",
+        "health",
+        false,
+        false,
+        200,
+    ),
+    (
+        "get",
+        "/health/live",
+        "Liveness",
+        "health",
+        false,
+        false,
+        200,
+    ),
+    (
+        "get",
+        "/health/ready",
+        "Readiness",
+        "health",
+        false,
+        false,
+        200,
+    ),
+    (
+        "get",
+        "/metrics",
+        "Prometheus metrics",
+        "health",
+        false,
+        false,
+        200,
+    ),
+    (
+        "get",
+        "/api/openapi.json",
+        "This document",
+        "docs",
+        false,
+        false,
+        200,
+    ),
+    ("get", "/api/docs", "Swagger UI", "docs", false, false, 200),
+    (
+        "post",
+        "/api/auth/register",
+        "Register a user (first run: loopback ADMIN only; then ADMIN)",
+        "auth",
+        false,
+        true,
+        201,
+    ),
+    (
+        "post",
+        "/api/auth/login",
+        "Log in; returns a bearer token",
+        "auth",
+        false,
+        true,
+        200,
+    ),
+    (
+        "get",
+        "/api/auth/me",
+        "The caller and their visible clients",
+        "auth",
+        true,
+        false,
+        200,
+    ),
+    (
+        "post",
+        "/api/auth/change-password",
+        "Change the caller's password (revokes older tokens)",
+        "auth",
+        true,
+        true,
+        200,
+    ),
+    (
+        "get",
+        "/api/users",
+        "List users (ADMIN)",
+        "users",
+        true,
+        false,
+        200,
+    ),
+    (
+        "post",
+        "/api/users",
+        "Create a user (ADMIN)",
+        "users",
+        true,
+        true,
+        201,
+    ),
+    (
+        "get",
+        "/api/users/{user_id}",
+        "Get a user (ADMIN)",
+        "users",
+        true,
+        false,
+        200,
+    ),
+    (
+        "patch",
+        "/api/users/{user_id}",
+        "Change a user (ADMIN)",
+        "users",
+        true,
+        true,
+        200,
+    ),
+    (
+        "delete",
+        "/api/users/{user_id}",
+        "Deactivate a user (ADMIN)",
+        "users",
+        true,
+        false,
+        200,
+    ),
+    (
+        "get",
+        "/api/clients",
+        "List visible clients",
+        "clients",
+        true,
+        false,
+        200,
+    ),
+    (
+        "post",
+        "/api/clients",
+        "Create a client (ADMIN)",
+        "clients",
+        true,
+        true,
+        201,
+    ),
+    (
+        "get",
+        "/api/clients/{client_id}",
+        "Get a client",
+        "clients",
+        true,
+        false,
+        200,
+    ),
+    (
+        "patch",
+        "/api/clients/{client_id}",
+        "Change a client",
+        "clients",
+        true,
+        true,
+        200,
+    ),
+    (
+        "delete",
+        "/api/clients/{client_id}",
+        "Deactivate a client (ADMIN)",
+        "clients",
+        true,
+        false,
+        200,
+    ),
+    (
+        "get",
+        "/api/clients/{client_id}/settings",
+        "Current settings version",
+        "clients",
+        true,
+        false,
+        200,
+    ),
+    (
+        "put",
+        "/api/clients/{client_id}/settings",
+        "Store a new settings version",
+        "clients",
+        true,
+        true,
+        200,
+    ),
+    (
+        "get",
+        "/api/clients/{client_id}/kpis",
+        "KPI values of a client over a window",
+        "kpis",
+        true,
+        false,
+        200,
+    ),
+];
+
+fn field_schema(kind: Kind) -> Value {
+    match kind {
+        Kind::Text(n) | Kind::Notes(n) => json!({"type": "string", "maxLength": n}),
+        Kind::Id(n) => json!({"type": "string", "maxLength": n, "pattern": "^[A-Za-z0-9_.-]+$"}),
+        Kind::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
+        Kind::Dec {
+            min,
+            max,
+            min_exclusive: true,
+        } => json!({"type": "number", "exclusiveMinimum": min, "maximum": max}),
+        Kind::Dec { min, max, .. } => json!({"type": "number", "minimum": min, "maximum": max}),
+        Kind::Bool => json!({"type": "boolean"}),
+        Kind::Date => json!({"type": "string", "format": "date"}),
+        Kind::Time => json!({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}),
+        Kind::Enum(values) => json!({"type": "string", "enum": values}),
+    }
+}
+
+fn error_response(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn operation(
+    summary: &str,
+    tag: &str,
+    auth: bool,
+    body: Option<Value>,
+    status: u16,
+    params: Vec<Value>,
+) -> Value {
+    let mut op = json!({
+        "summary": summary,
+        "tags": [tag],
+        "parameters": params,
+        "responses": {status.to_string(): {"description": "success"}, "400": error_response("malformed request"), "422": error_response("validation failed")},
+    });
+    if auth {
+        op["security"] = json!([{"bearer": []}]);
+        op["responses"]["401"] = error_response("missing, invalid, expired or revoked token");
+        op["responses"]["403"] = error_response("role or client forbids it");
+        op["responses"]["404"] = error_response("not found");
+    }
+    if let Some(schema) = body {
+        op["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": schema}}});
+    }
+    op
+}
+
+fn path_params(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect()
+}
+
+fn build() -> Value {
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    schemas.insert(
+        "Error".into(),
+        json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
+            "required": ["code", "message", "details", "request_id"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "request_id": {"type": "string"},
+                "details": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}, "line": {"type": "integer"}, "code": {"type": "string"}}}}}}}}),
+    );
+    let mut add = |method: &str, path: String, op: Value| {
+        let entry = paths.entry(path).or_insert_with(|| json!({}));
+        entry[method] = op;
+    };
+    for (method, path, summary, tag, auth, body, status) in ROUTES {
+        let body = body.then(|| json!({"type": "object"}));
+        add(
+            method,
+            path.to_string(),
+            operation(summary, tag, *auth, body, *status, path_params(path)),
+        );
+    }
+    for res in defs::ALL {
+        let name = res.name;
+        let schema_name = res.entity.to_string();
+        let mut props = Map::new();
+        let mut required = Vec::new();
+        for f in res.fields {
+            let mut s = field_schema(f.kind);
+            if f.req == Req::S {
+                s["readOnly"] = json!(true);
+            }
+            if f.req == Req::R {
+                required.push(f.name);
+            }
+            props.insert(f.name.into(), s);
+        }
+        schemas.insert(
+            schema_name.clone(),
+            json!({"type": "object", "properties": props, "required": required}),
+        );
+        let reference = json!({"$ref": format!("#/components/schemas/{schema_name}")});
+        let mut list_params: Vec<Value> = [
+            "client_id",
+            "from",
+            "to",
+            "limit",
+            "cursor",
+            "include_deleted",
+        ]
+        .iter()
+        .chain(res.filters.iter())
+        .map(|p| json!({"name": p, "in": "query", "required": false, "schema": {"type": "string"}}))
+        .collect();
+        list_params.dedup();
+        add(
+            "get",
+            format!("/api/{name}"),
+            operation(&format!("List {name}"), name, true, None, 200, list_params),
+        );
+        add(
+            "post",
+            format!("/api/{name}"),
+            operation(
+                &format!("Create a {name} record"),
+                name,
+                true,
+                Some(reference.clone()),
+                201,
+                vec![],
+            ),
+        );
+        let item = format!("/api/{name}/{{id}}");
+        add(
+            "get",
+            item.clone(),
+            operation(
+                &format!("Get a {name} record"),
+                name,
+                true,
+                None,
+                200,
+                path_params(&item),
+            ),
+        );
+        add(
+            "patch",
+            item.clone(),
+            operation(
+                &format!("Change a {name} record"),
+                name,
+                true,
+                Some(json!({"type": "object"})),
+                200,
+                path_params(&item),
+            ),
+        );
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "KPI Operations API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Production-line KPIs per client. Every failure uses the Error body."},
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+    })
+}
+
+pub static DOCUMENT: LazyLock<Value> = LazyLock::new(build);
+
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(&*DOCUMENT)
+}
+
+static SWAGGER_CONFIG: LazyLock<Arc<utoipa_swagger_ui::Config<'static>>> =
+    LazyLock::new(|| Arc::new(utoipa_swagger_ui::Config::from("/api/openapi.json")));
+
+pub async fn swagger(req: HttpRequest) -> HttpResponse {
+    let tail = req.match_info().get("tail").unwrap_or("");
+    if req.path() == "/api/docs" {
+        return HttpResponse::Found()
+            .insert_header(("Location", "/api/docs/"))
+            .finish();
+    }
+    match utoipa_swagger_ui::serve(tail, SWAGGER_CONFIG.clone()) {
+        Ok(Some(file)) => {
+            let mut res = HttpResponse::Ok();
+            res.content_type(file.content_type);
+            if file.gzpipped {
+                res.insert_header(("Content-Encoding", "gzip"));
+            }
+            res.body(file.bytes.to_vec())
+        }
+        _ => crate::error::ApiError::from_status(actix_web::http::StatusCode::NOT_FOUND)
+            .into_response(),
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/docs", web::get().to(swagger))
+        .route("/api/docs/{tail:.*}", web::get().to(swagger));
+}
+
+trait IntoResponse {
+    fn into_response(self) -> HttpResponse;
+}
+
+impl IntoResponse for crate::error::ApiError {
+    fn into_response(self) -> HttpResponse {
+        actix_web::ResponseError::error_response(&self)
+    }
+}

@@ -1,0 +1,85 @@
+//! Logging set-up and the request-id span: the same id is in the logs, in `X-Request-Id` and
+//! in error bodies, so a quoted id leads to the cause.
+use crate::error::REQUEST_ID;
+use actix_web::Error;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use std::time::Instant;
+use tracing::Instrument;
+
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Incoming id when short and printable, else a fresh one.
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(new_id)
+}
+
+pub fn new_id() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("OS randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub async fn request_span(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = request_id(&req);
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let quiet = route.starts_with("/health") || route == "/metrics";
+    let span = tracing::info_span!("http", request_id = %id, method = %method, route = %route);
+    let started = Instant::now();
+    let mut res = REQUEST_ID
+        .scope(id.clone(), next.call(req).instrument(span.clone()))
+        .await?;
+    let status = res.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let _e = span.enter();
+    if quiet {
+        tracing::debug!(status, duration_ms = ms, "request");
+    } else {
+        tracing::info!(status, duration_ms = ms, "request");
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(X_REQUEST_ID.clone(), v);
+    }
+    Ok(res)
+}
+
+/// stdout (journald), text or JSON lines; optionally also a file.
+pub fn init(level: &str, json: bool, file: Option<&std::path::Path>) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(format!("{level},actix_server=warn,actix_web=warn"))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let file = file.and_then(|p| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .ok()
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true);
+    let result = match (json, file) {
+        (true, Some(f)) => builder
+            .json()
+            .with_writer(std::sync::Mutex::new(f))
+            .try_init(),
+        (true, None) => builder.json().try_init(),
+        (false, Some(f)) => builder
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(f))
+            .try_init(),
+        (false, None) => builder.try_init(),
+    };
+    let _ = result; // already initialised (tests start several servers in one process)
+}
