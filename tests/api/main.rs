@@ -1,1 +1,9 @@
-fn main() {}
+//! API tests: one binary, each test starts the real server on a free loopback port with a
+//! fresh SQLite file (`helpers::spawn_app`). Nothing of ours is mocked.
+mod auth;
+mod crash;
+mod errors;
+mod helpers;
+mod isolation;
+mod kpis;
+mod resources;
