@@ -384,6 +384,27 @@ fn build() -> Value {
 
 pub static DOCUMENT: LazyLock<Value> = LazyLock::new(build);
 
+/// The methods documented for a concrete path (templates match any one segment), or None
+/// when no route has this path: tells a 405 from a 404.
+pub fn methods_for(path: &str) -> Option<Vec<String>> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let paths = DOCUMENT["paths"].as_object()?;
+    let hit = paths.iter().find(|(template, _)| {
+        let t: Vec<&str> = template.split('/').collect();
+        t.len() == segments.len()
+            && t.iter()
+                .zip(&segments)
+                .all(|(a, b)| (a.starts_with('{') && !b.is_empty()) || a == b)
+    })?;
+    Some(
+        hit.1
+            .as_object()?
+            .keys()
+            .map(|m| m.to_uppercase())
+            .collect(),
+    )
+}
+
 pub async fn document() -> HttpResponse {
     HttpResponse::Ok().json(&*DOCUMENT)
 }

@@ -52,6 +52,18 @@ pub async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     if !api && req.method() == actix_web::http::Method::GET && wants_html {
         return Ok(crate::assets::index());
     }
+    if let Some(allowed) = crate::openapi::methods_for(path) {
+        return Err(
+            ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED).with_detail(
+                "method",
+                format!(
+                    "{} is not allowed here; use {}",
+                    req.method(),
+                    allowed.join(", ")
+                ),
+            ),
+        );
+    }
     Err(ApiError::from_status(StatusCode::NOT_FOUND)
         .with_detail("path", format!("no route {} {}", req.method(), path)))
 }
