@@ -66,6 +66,7 @@ pub fn init(level: &str, json: bool, file: Option<&std::path::Path>) {
             .open(p)
             .ok()
     });
+    // Logs go to stderr: stdout carries command results (`user create` prints the user id).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(true);
@@ -74,12 +75,15 @@ pub fn init(level: &str, json: bool, file: Option<&std::path::Path>) {
             .json()
             .with_writer(std::sync::Mutex::new(f))
             .try_init(),
-        (true, None) => builder.json().try_init(),
+        (true, None) => builder.json().with_writer(std::io::stderr).try_init(),
         (false, Some(f)) => builder
             .with_ansi(false)
             .with_writer(std::sync::Mutex::new(f))
             .try_init(),
-        (false, None) => builder.try_init(),
+        (false, None) => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .try_init(),
     };
     let _ = result; // already initialised (tests start several servers in one process)
 }

@@ -1,6 +1,7 @@
 //! API tests: one binary, each test starts the real server on a free loopback port with a
 //! fresh SQLite file (`helpers::spawn_app`). Nothing of ours is mocked.
 mod auth;
+mod cli;
 mod crash;
 mod errors;
 mod helpers;
