@@ -18,14 +18,14 @@ echo "# kpi-ops load run $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, ${DUR
 # Cold start of an empty database: process start → /health/ready answers.
 mkdir -p "$WORK/cold"
 start=$(date +%s%N)
-(cd "$WORK/cold" && DATABASE_URL=sqlite:///kpi.db API_PORT=$((PORT+1)) JWT_SECRET=bench-secret-bench-secret-bench-secret LOG_LEVEL=warn \
-   KPI_SCRIPTS_DIR="$OLDPWD/kpi-scripts" "$OLDPWD/$BIN" serve >/dev/null 2>&1) &
+DATABASE_URL="sqlite:///$WORK/cold/kpi.db" API_PORT=$((PORT+1)) JWT_SECRET=bench-secret-bench-secret-bench-secret \
+  LOG_LEVEL=warn KPI_SCRIPTS_DIR="$PWD/kpi-scripts" "$BIN" serve >/dev/null 2>&1 &
 COLD=$!
 until curl -fs "http://127.0.0.1:$((PORT+1))/health/ready" >/dev/null 2>&1; do sleep 0.005; done
 echo "cold start to ready: $(( ($(date +%s%N) - start) / 1000000 )) ms"
 sleep 1
-echo "idle RSS (empty db): $(ps -o rss= -p "$(pgrep -P $COLD kpi-ops || echo $COLD)" | awk '{printf "%.1f MiB", $1/1024}')"
-kill $COLD 2>/dev/null || true; pkill -f "serve" -P $COLD 2>/dev/null || true
+echo "idle RSS (empty db): $(ps -o rss= -p $COLD | awk '{printf "%.1f MiB", $1/1024}')"
+kill $COLD
 
 # Demo data, then the runs.
 "$BIN" demo --data-dir "$WORK/demo" --port "$PORT" > "$WORK/demo.log" 2>/dev/null &
@@ -33,7 +33,7 @@ SERVER=$!
 until grep -q "login:" "$WORK/demo.log" 2>/dev/null; do sleep 0.1; done
 PASSWORD=$(awk '/login:/ {print $4}' "$WORK/demo.log")
 BASE="http://127.0.0.1:$PORT"
-PID=$(pgrep -f "kpi-ops demo --data-dir $WORK/demo" | head -1)
+PID=$SERVER
 echo "idle RSS (demo data loaded): $(ps -o rss= -p "$PID" | awk '{printf "%.1f MiB", $1/1024}')"
 
 # Login p50 over 9 logins (the per-IP limit is 10/min; X-Forwarded-For gives each its own IP).

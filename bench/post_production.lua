@@ -4,7 +4,6 @@ local wo = os.getenv("WO")
 local day = os.getenv("DAY")
 local threads = {}
 local counter = 0
-local id = 0
 
 function setup(thread)
   thread:set("id", #threads + 1)

@@ -54,6 +54,7 @@ impl Application {
             jwt: http::auth::JwtKeys::new(&secret, config.jwt_expiration_hours),
             config: Arc::new(config),
             login_limiter: http::guard::LoginLimiter::new(10),
+            user_limiter: http::guard::UserLimiter::default(),
             health_cache: http::health::HealthCache::default(),
         });
         let server = HttpServer::new(move || {

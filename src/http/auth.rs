@@ -3,6 +3,7 @@
 use crate::error::ApiError;
 use crate::http::AppState;
 use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, web};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use kpi_engine::domain::Caller;
@@ -95,9 +96,16 @@ async fn resolve(state: web::Data<AppState>, token: String) -> Result<Caller, Ap
         .engine
         .caller_for_token(&claims.sub, claims.tv)
         .await?;
-    found
+    let caller = found
         .map(|(c, _)| c)
-        .ok_or_else(|| ApiError::unauthorized("token revoked or user inactive"))
+        .ok_or_else(|| ApiError::unauthorized("token revoked or user inactive"))?;
+    if let Err(wait) = state.user_limiter.check(&caller.user_id, caller.role) {
+        let message = "Too many requests for this user; slow down";
+        return Err(
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).retry_after(wait),
+        );
+    }
+    Ok(caller)
 }
 
 impl FromRequest for Auth {

@@ -172,3 +172,73 @@ impl LoginLimiter {
         Ok(())
     }
 }
+
+/// Per-user request limits (api.md §3): token buckets refilled per minute; ADMIN unlimited.
+#[derive(Default)]
+pub struct UserLimiter {
+    buckets: Mutex<HashMap<String, (Instant, f64)>>,
+}
+
+impl UserLimiter {
+    pub fn per_minute(role: kpi_engine::domain::Role) -> Option<f64> {
+        use kpi_engine::domain::Role;
+        match role {
+            Role::OperatorDataentry => Some(300.0),
+            Role::LeaderDataconfig => Some(600.0),
+            Role::Poweruser => Some(1200.0),
+            Role::Admin => None,
+        }
+    }
+
+    /// Ok, or the seconds until one request is allowed again.
+    pub fn check(&self, user_id: &str, role: kpi_engine::domain::Role) -> Result<(), u64> {
+        let Some(capacity) = Self::per_minute(role) else {
+            return Ok(());
+        };
+        let mut b = self.buckets.lock().expect("user limiter");
+        let now = Instant::now();
+        let (last, tokens) = b.entry(user_id.to_owned()).or_insert((now, capacity));
+        let refill = now.duration_since(*last).as_secs_f64() * capacity / 60.0;
+        *tokens = (*tokens + refill).min(capacity);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) * 60.0 / capacity).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kpi_engine::domain::Role;
+
+    #[test]
+    fn operators_get_300_per_minute_admins_unlimited() {
+        let l = UserLimiter::default();
+        for _ in 0..300 {
+            assert!(l.check("USR-002", Role::OperatorDataentry).is_ok());
+        }
+        assert!(l.check("USR-002", Role::OperatorDataentry).is_err());
+        assert!(
+            l.check("USR-003", Role::OperatorDataentry).is_ok(),
+            "buckets are per user"
+        );
+        for _ in 0..5000 {
+            assert!(l.check("USR-001", Role::Admin).is_ok());
+        }
+    }
+
+    #[test]
+    fn login_limiter_allows_ten_per_minute() {
+        let l = LoginLimiter::new(10);
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        for _ in 0..10 {
+            assert!(l.check(ip).is_ok());
+        }
+        assert!(l.check(ip).is_err());
+        assert!(l.check("10.0.0.2".parse().unwrap()).is_ok());
+    }
+}

@@ -23,6 +23,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jwt: auth::JwtKeys,
     pub login_limiter: guard::LoginLimiter,
+    pub user_limiter: guard::UserLimiter,
     pub health_cache: health::HealthCache,
 }
 

@@ -11,7 +11,6 @@ pub const ADMIN_PASSWORD: &str = "admin-password-123";
 
 pub struct TestApp {
     pub base: String,
-    pub port: u16,
     pub http: Client,
     pub dir: TempDir,
     /// Token of the first ADMIN (created by `spawn_app`).
@@ -53,7 +52,6 @@ pub async fn spawn_bare(extra: &[(&str, &str)]) -> TestApp {
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
-        port,
         http: Client::new(),
         dir,
         admin: String::new(),
