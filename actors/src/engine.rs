@@ -28,7 +28,7 @@ impl EngineConfig {
             kpi_scripts_dir: PathBuf::from("kpi-scripts"),
             max_employees_per_client: 200,
             default_client_limit: 50,
-            read_pool_size: 8,
+            read_pool_size: 4, // two cores: more readers only queue
             writer_capacity: 4096,
             jwt_expiration_hours: 24,
         }

@@ -10,6 +10,8 @@ use rusqlite::{Connection, params_from_iter};
 use serde_json::{Map, Value};
 
 pub type Record = Map<String, Value>;
+/// Keyset position: (date key value, record key) of the last row of a page.
+pub type Cursor = (String, String);
 
 pub struct ListQuery {
     pub client_id: Option<String>,
@@ -18,7 +20,7 @@ pub struct ListQuery {
     /// (field, value) equality filters, values already canonical.
     pub filters: Vec<(String, Value)>,
     pub limit: usize,
-    pub cursor: Option<(String, String)>,
+    pub cursor: Option<Cursor>,
     pub include_deleted: bool,
 }
 
@@ -41,7 +43,7 @@ pub fn list(
     res: &Resource,
     scope: &TenantScope,
     q: &ListQuery,
-) -> Result<(Vec<Record>, Option<(String, String)>), StoreError> {
+) -> Result<(Vec<Record>, Option<Cursor>), StoreError> {
     let (scope_sql, scope_args) = scope.sql_filter("client_id");
     let mut sql = format!("SELECT * FROM {} WHERE {scope_sql}", res.table);
     let mut args: Vec<SqlValue> = scope_args.into_iter().map(SqlValue::Text).collect();

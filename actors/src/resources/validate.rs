@@ -119,13 +119,16 @@ fn is_server_key(res: &Resource, key: &str) -> bool {
         || res.field(key).is_some_and(|f| f.req == Req::S)
 }
 
+/// Parsed writable fields and the warnings of the write.
+pub type Parsed = (Map<String, Value>, Vec<Warning>);
+
 /// Parses the writable fields present in `body`. `create` applies defaults and requires R fields.
 pub fn parse_body(
     res: &Resource,
     body: &Map<String, Value>,
     create: bool,
     caller: &str,
-) -> Result<(Map<String, Value>, Vec<Warning>), Vec<FieldError>> {
+) -> Result<Parsed, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut out = Map::new();
     let mut warnings = Vec::new();

@@ -10,9 +10,21 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+/// One seeded SHIFT row: (type, name, start, end, days, standard hours, staffing, overtime).
+struct SeedShift(
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+    f64,
+    i64,
+    bool,
+);
+
 /// The five SHIFT rows every client starts with (domain.md §3).
-const SEED_SHIFTS: [(&str, &str, Option<&str>, Option<&str>, &str, f64, i64, bool); 5] = [
-    (
+const SEED_SHIFTS: [SeedShift; 5] = [
+    SeedShift(
         "SHIFT_1ST",
         "1st shift",
         Some("07:00"),
@@ -22,7 +34,7 @@ const SEED_SHIFTS: [(&str, &str, Option<&str>, Option<&str>, &str, f64, i64, boo
         10,
         false,
     ),
-    (
+    SeedShift(
         "SHIFT_2ND",
         "2nd shift",
         Some("21:00"),
@@ -32,7 +44,7 @@ const SEED_SHIFTS: [(&str, &str, Option<&str>, Option<&str>, &str, f64, i64, boo
         8,
         false,
     ),
-    (
+    SeedShift(
         "SAT_OT",
         "Saturday overtime",
         Some("07:00"),
@@ -42,7 +54,7 @@ const SEED_SHIFTS: [(&str, &str, Option<&str>, Option<&str>, &str, f64, i64, boo
         6,
         true,
     ),
-    (
+    SeedShift(
         "SUN_OT",
         "Sunday overtime",
         Some("07:00"),
@@ -52,7 +64,7 @@ const SEED_SHIFTS: [(&str, &str, Option<&str>, Option<&str>, &str, f64, i64, boo
         6,
         true,
     ),
-    ("OTHER", "Other", None, None, "", 9.0, 10, true),
+    SeedShift("OTHER", "Other", None, None, "", 9.0, 10, true),
 ];
 
 #[derive(Debug, Serialize)]
@@ -205,7 +217,7 @@ fn parse_client_fields(
 
 fn seed_client(tx: &Connection, client_id: &str, by: &str) -> Result<(), EngineError> {
     let now = now_ts();
-    for (ty, name, start, end, days, hours, employees, overtime) in SEED_SHIFTS {
+    for SeedShift(ty, name, start, end, days, hours, employees, overtime) in SEED_SHIFTS {
         tx.execute(
             "INSERT INTO shifts (shift_id, client_id, shift_name, shift_type, start_time, end_time, standard_hours, \
              standard_employees, is_overtime, days_of_week, created_by, created_at, updated_by, updated_at) \
@@ -422,6 +434,9 @@ impl Engine {
         body: Map<String, Value>,
     ) -> Result<SettingsView, EngineError> {
         if !caller.role.may_edit_master_data() {
+            // An unknown client is 404 for everyone, before the role's 403.
+            let (c2, id) = (caller.clone(), client_id.clone());
+            self.read(move |c| visible_client(c, &c2, &id)).await?;
             return Err(EngineError::forbidden(
                 "only an ADMIN or an assigned LEADER changes settings",
             ));

@@ -39,7 +39,7 @@ fn encode_cursor(date: &str, id: &str) -> String {
 }
 
 fn decode_cursor(raw: &str) -> Option<(String, String)> {
-    if raw.len() % 2 != 0 {
+    if !raw.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..raw.len())
