@@ -1094,3 +1094,43 @@ async fn reassigning_a_user_takes_effect_at_once() {
     )
     .await;
 }
+
+/// The tenant check comes before body validation: an invalid body for a foreign client is
+/// still a 403, for an unknown client a 404 (never a 422 that would confirm nothing but cost trust).
+#[actix_web::test]
+async fn foreign_client_beats_validation() {
+    let app = spawn_app().await;
+    app.create_client("AAA-1").await;
+    app.create_client("BBB-1").await;
+    let leader = app
+        .user_token("leader1", "LEADER_DATACONFIG", &["AAA-1"])
+        .await;
+    let bad = json!({"client_id": "BBB-1", "product_id": "bad id with spaces", "surprise": 1});
+    assert_eq!(
+        error_code(app.post("/api/products", Some(&leader), &bad).await).await,
+        (StatusCode::FORBIDDEN, "forbidden".into())
+    );
+    let bad = json!({"client_id": "ZZZ-9", "product_id": "bad id with spaces"});
+    assert_eq!(
+        error_code(app.post("/api/products", Some(&leader), &bad).await)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let res = app
+        .patch(
+            "/api/clients/BBB-1",
+            Some(&leader),
+            &json!({"client_type": "nonsense"}),
+        )
+        .await;
+    assert_eq!(error_code(res).await.0, StatusCode::FORBIDDEN);
+    let res = app
+        .put(
+            "/api/clients/BBB-1/settings",
+            Some(&leader),
+            &json!({"settings": {"bogus": 1}}),
+        )
+        .await;
+    assert_eq!(error_code(res).await.0, StatusCode::FORBIDDEN);
+}

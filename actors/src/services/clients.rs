@@ -266,6 +266,21 @@ fn set_columns(
 }
 
 impl Engine {
+    /// A client outside the caller's scope answers 404 (unknown) or 403 (foreign) before the
+    /// body is validated, so a foreign client never gets a 422. Reads only on that rare path.
+    pub(crate) async fn precheck_client(
+        &self,
+        caller: &Caller,
+        client_id: &str,
+    ) -> Result<(), EngineError> {
+        if caller.scope.can_read(client_id) {
+            return Ok(());
+        }
+        let (caller, id) = (caller.clone(), client_id.to_owned());
+        self.read(move |c| visible_client(c, &caller, &id).map(|_| ()))
+            .await
+    }
+
     pub async fn list_clients(
         &self,
         caller: &Caller,
@@ -338,6 +353,7 @@ impl Engine {
         client_id: String,
         body: Map<String, Value>,
     ) -> Result<ClientRow, EngineError> {
+        self.precheck_client(caller, &client_id).await?;
         let fields = parse_client_fields(&body, false)?;
         if let Some(Value::String(other)) = body.get("client_id")
             && other != &client_id
@@ -433,6 +449,7 @@ impl Engine {
         client_id: String,
         body: Map<String, Value>,
     ) -> Result<SettingsView, EngineError> {
+        self.precheck_client(caller, &client_id).await?;
         if !caller.role.may_edit_master_data() {
             // An unknown client is 404 for everyone, before the role's 403.
             let (c2, id) = (caller.clone(), client_id.clone());

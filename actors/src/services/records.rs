@@ -188,6 +188,9 @@ impl Engine {
                     .into(),
             });
         }
+        if let Some(client) = body.get("client_id").and_then(Value::as_str) {
+            self.precheck_client(caller, client.trim()).await?;
+        }
         let (mut rec, mut warnings) =
             parse_body(res, &body, true, &caller.user_id).map_err(EngineError::invalid)?;
         if matches!(
