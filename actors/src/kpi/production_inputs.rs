@@ -76,6 +76,9 @@ struct Entry {
     labour_standard: Option<f64>,
     line_standard: Option<f64>,
     style: Option<String>,
+    /// Matches the work-order / product filter. Unselected entries of a selected line-shift are
+    /// still loaded: shares (blank shift hours, roster split) belong to the whole line-shift.
+    selected: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -118,11 +121,12 @@ fn load_entries(
         "SELECT p.production_entry_id, p.work_order_id, p.shift_date, p.shift_type, p.units_produced, p.run_time_hours, \
                 p.employees_assigned, p.shift_hours_scheduled, p.downtime_total_minutes, \
                 coalesce(wo.ideal_cycle_time, pr.standard_labor_hours_per_unit), pr.ideal_cycle_time_line, \
-                coalesce(wo.style_model, pr.style_model), p.operation_id \
+                coalesce(wo.style_model, pr.style_model), p.operation_id, \
+                (?5 IS NULL OR p.work_order_id = ?5) AND (?6 IS NULL OR wo.product_id = ?6) \
          FROM production_entries p JOIN work_orders wo ON wo.work_order_id = p.work_order_id \
          LEFT JOIN products pr ON pr.product_id = wo.product_id AND pr.is_active = 1 \
          WHERE p.client_id = ?1 AND p.is_active = 1 AND p.shift_date BETWEEN ?2 AND ?3 \
-           AND (?4 IS NULL OR p.shift_type = ?4) AND (?5 IS NULL OR p.work_order_id = ?5) AND (?6 IS NULL OR wo.product_id = ?6) \
+           AND (?4 IS NULL OR p.shift_type = ?4) \
          ORDER BY p.shift_date, p.shift_type, p.production_entry_id",
     )?;
     let rows = stmt.query_map(
@@ -149,6 +153,7 @@ fn load_entries(
                     labour_standard: r.get(9)?,
                     line_standard: r.get(10)?,
                     style: r.get(11)?,
+                    selected: r.get(13)?,
                 },
                 op,
             ))
@@ -390,7 +395,7 @@ pub fn gather(
     let (mut ideal_hours, mut run_hours, mut units) = (0.0, 0.0, 0.0);
     let mut derived_line = 0u64;
     let mut derived_labour = 0u64;
-    for group in &groups {
+    for group in groups.iter().filter(|g| g.iter().any(|e| e.selected)) {
         let (date, shift) = (group[0].date.as_str(), group[0].shift.as_str());
         let standard = standards.get(shift).copied();
         let h_s = standard.map_or(system_hours(shift), |st| st.hours);
@@ -408,7 +413,7 @@ pub fn gather(
         } else {
             0.0
         };
-        for e in group {
+        for e in group.iter().filter(|e| e.selected) {
             let eff = &mut out.efficiency.provenance;
             let perf = &mut out.performance.provenance;
             let (h, h_level) = match (e.h, standard) {
@@ -480,7 +485,7 @@ pub fn gather(
             absence_hours += uncovered_absence_hours(c, client, date, shift, h_s)?;
         }
     }
-    let n_entries = entries.len() as i64;
+    let n_entries = entries.iter().filter(|e| e.selected).count() as i64;
     let eff = &mut out.efficiency;
     eff.input.insert(
         "standard_hours_produced".into(),
