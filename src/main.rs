@@ -92,7 +92,16 @@ fn main() -> ExitCode {
     for w in config.warnings() {
         tracing::warn!("{w}");
     }
-    let result = actix_web::rt::System::new().block_on(run(command, config));
+    // Reads wait for one of the few pooled connections anyway, so a small blocking pool per
+    // runtime is enough; it also keeps the thread count (and RSS) bounded under load.
+    let system = actix_web::rt::System::with_tokio_rt(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .max_blocking_threads(8)
+            .build()
+            .expect("tokio runtime")
+    });
+    let result = system.block_on(run(command, config));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

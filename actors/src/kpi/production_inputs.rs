@@ -211,42 +211,135 @@ fn load_history(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Attendance rows (present or absent) of non-floating employees of the line-shift.
-fn roster_count(c: &Connection, client: &str, date: &str, shift: &str) -> Result<f64, StoreError> {
-    let n: i64 = c.prepare_cached(
-        "SELECT count(*) FROM attendance_entries a JOIN employees e ON e.employee_id = a.employee_id \
-         WHERE a.client_id = ?1 AND a.shift_date = ?2 AND a.shift_type = ?3 AND a.is_active = 1 AND e.is_floating_pool = 0",
-    )?
-    .query_row(params![client, date, shift], |r| r.get(0))?;
-    Ok(n as f64)
+/// Line-shift facts of the window, each loaded with one query (not one per line-shift): the
+/// dashboard asks for 30-366 days at a time.
+#[derive(Default)]
+struct WindowFacts {
+    /// Attendance rows (present or absent) of non-floating employees per (date, shift).
+    roster: HashMap<(String, String), f64>,
+    /// Downtime detail rows (minutes, employees_affected) per (work order, date, shift).
+    downtime: HashMap<(String, String, String), Vec<(f64, Option<i64>)>>,
+    /// Absent rows of non-floating employees per (date, shift).
+    absences: HashMap<(String, String), Vec<AbsentRow>>,
+    /// Whether any floater assignment to this client overlaps the window.
+    any_floater: bool,
 }
 
-/// Whole-line downtime minutes recorded for an entry's WO/date/shift: detail rows whose
-/// employees_affected is blank or covers the crew (clarification: run time subtracts only these).
-fn detail_downtime(
-    c: &Connection,
-    client: &str,
-    e: &Entry,
-    crew: f64,
-) -> Result<Option<f64>, StoreError> {
-    let mut stmt = c.prepare_cached(
-        "SELECT downtime_duration_minutes, employees_affected FROM downtime_entries \
-         WHERE client_id = ?1 AND work_order_id = ?2 AND shift_date = ?3 AND shift_type = ?4 AND is_active = 1",
-    )?;
-    let rows: Vec<(f64, Option<i64>)> = stmt
-        .query_map(params![client, e.wo, e.date, e.shift], |r| {
-            Ok((r.get::<_, i64>(0)? as f64, r.get(1)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    if rows.is_empty() {
-        return Ok(None);
+struct AbsentRow {
+    absence: Option<f64>,
+    scheduled: Option<f64>,
+    actual: Option<f64>,
+    named_cover: bool,
+    covers: i64,
+    covered_sum: Option<f64>,
+    covers_blank: i64,
+}
+
+impl AbsentRow {
+    /// max(0, absence hours − covered hours); a cover without a duration, or a floater named on
+    /// the row without a coverage entry, covers the whole absence.
+    fn uncovered(&self, standard_hours: f64) -> f64 {
+        let scheduled = self.scheduled.unwrap_or(standard_hours);
+        let absence = self
+            .absence
+            .or(self.actual.map(|a| scheduled - a))
+            .unwrap_or(scheduled)
+            .max(0.0);
+        let covered = if self.covers_blank > 0 {
+            absence
+        } else if self.covers > 0 {
+            self.covered_sum.unwrap_or(0.0)
+        } else if self.named_cover {
+            absence
+        } else {
+            0.0
+        };
+        (absence - covered).max(0.0)
     }
-    Ok(Some(
-        rows.iter()
-            .filter(|(_, a)| a.is_none_or(|a| a as f64 >= crew))
-            .map(|(m, _)| m)
-            .sum(),
-    ))
+}
+
+fn load_window_facts(c: &Connection, client: &str, w: Window) -> Result<WindowFacts, StoreError> {
+    let (from, to) = (w.from.to_string(), w.to.to_string());
+    let mut facts = WindowFacts::default();
+    let mut stmt = c.prepare_cached(
+        "SELECT a.shift_date, a.shift_type, count(*) FROM attendance_entries a JOIN employees e ON e.employee_id = a.employee_id \
+         WHERE a.client_id = ?1 AND a.shift_date BETWEEN ?2 AND ?3 AND a.is_active = 1 AND e.is_floating_pool = 0 GROUP BY 1, 2",
+    )?;
+    for row in stmt.query_map(params![client, from, to], |r| {
+        Ok(((r.get(0)?, r.get(1)?), r.get::<_, i64>(2)? as f64))
+    })? {
+        let (k, n) = row?;
+        facts.roster.insert(k, n);
+    }
+    let mut stmt = c.prepare_cached(
+        "SELECT work_order_id, shift_date, shift_type, downtime_duration_minutes, employees_affected FROM downtime_entries \
+         WHERE client_id = ?1 AND shift_date BETWEEN ?2 AND ?3 AND is_active = 1",
+    )?;
+    for row in stmt.query_map(params![client, from, to], |r| {
+        Ok((
+            (r.get(0)?, r.get(1)?, r.get(2)?),
+            (r.get::<_, i64>(3)? as f64, r.get(4)?),
+        ))
+    })? {
+        let (k, v) = row?;
+        facts.downtime.entry(k).or_default().push(v);
+    }
+    let mut stmt = c.prepare_cached(
+        "SELECT a.shift_date, a.shift_type, a.absence_hours, a.scheduled_hours, a.actual_hours, a.covered_by_floating_employee_id IS NOT NULL, \
+                (SELECT count(*) FROM coverage_entries ce WHERE ce.is_active = 1 AND ce.absent_employee_id = a.employee_id AND ce.shift_date = a.shift_date AND ce.shift_type = a.shift_type), \
+                (SELECT sum(ce.coverage_duration_hours) FROM coverage_entries ce WHERE ce.is_active = 1 AND ce.absent_employee_id = a.employee_id AND ce.shift_date = a.shift_date AND ce.shift_type = a.shift_type), \
+                (SELECT count(*) FROM coverage_entries ce WHERE ce.is_active = 1 AND ce.absent_employee_id = a.employee_id AND ce.shift_date = a.shift_date AND ce.shift_type = a.shift_type AND ce.coverage_duration_hours IS NULL) \
+         FROM attendance_entries a JOIN employees e ON e.employee_id = a.employee_id \
+         WHERE a.client_id = ?1 AND a.shift_date BETWEEN ?2 AND ?3 AND a.is_active = 1 AND a.is_absent = 1 AND e.is_floating_pool = 0",
+    )?;
+    for row in stmt.query_map(params![client, from, to], |r| {
+        Ok((
+            (r.get(0)?, r.get(1)?),
+            AbsentRow {
+                absence: r.get(2)?,
+                scheduled: r.get(3)?,
+                actual: r.get(4)?,
+                named_cover: r.get(5)?,
+                covers: r.get(6)?,
+                covered_sum: r.get(7)?,
+                covers_blank: r.get(8)?,
+            },
+        ))
+    })? {
+        let (k, v) = row?;
+        facts.absences.entry(k).or_default().push(v);
+    }
+    facts.any_floater = c
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM floating_pool WHERE assigned_to_client = ?1 AND status = 'ASSIGNED' AND is_active = 1 \
+             AND assignment_start_date <= ?3 AND (assignment_end_date IS NULL OR assignment_end_date >= ?2))",
+        )?
+        .query_row(params![client, from, to], |r| r.get(0))?;
+    Ok(facts)
+}
+
+impl WindowFacts {
+    /// Whole-line downtime minutes recorded for an entry's WO/date/shift: detail rows whose
+    /// employees_affected is blank or covers the crew (clarification: run time subtracts only these).
+    fn detail_downtime(&self, e: &Entry, crew: f64) -> Option<f64> {
+        let rows = self
+            .downtime
+            .get(&(e.wo.clone(), e.date.clone(), e.shift.clone()))?;
+        Some(
+            rows.iter()
+                .filter(|(_, a)| a.is_none_or(|a| a as f64 >= crew))
+                .map(|(m, _)| m)
+                .sum(),
+        )
+    }
+
+    fn uncovered_absence_hours(&self, date: &str, shift: &str, standard_hours: f64) -> f64 {
+        self.absences
+            .get(&(date.to_owned(), shift.to_owned()))
+            .map_or(0.0, |rows| {
+                rows.iter().map(|r| r.uncovered(standard_hours)).sum()
+            })
+    }
 }
 
 /// Idle floaters attached to the line for (date, shift): assigned, covering nobody, not absent.
@@ -263,56 +356,6 @@ fn idle_floaters(c: &Connection, client: &str, date: &str, shift: &str) -> Resul
     )?
     .query_row(params![client, date, shift], |r| r.get(0))?;
     Ok(n as f64)
-}
-
-/// Σ max(0, absence hours − covered hours) of non-floating employees absent at the line-shift.
-fn uncovered_absence_hours(
-    c: &Connection,
-    client: &str,
-    date: &str,
-    shift: &str,
-    standard_hours: f64,
-) -> Result<f64, StoreError> {
-    let mut stmt = c.prepare_cached(
-        "SELECT a.absence_hours, a.scheduled_hours, a.actual_hours, a.covered_by_floating_employee_id IS NOT NULL, \
-                (SELECT count(*) FROM coverage_entries ce WHERE ce.is_active = 1 AND ce.absent_employee_id = a.employee_id AND ce.shift_date = a.shift_date AND ce.shift_type = a.shift_type), \
-                (SELECT sum(ce.coverage_duration_hours) FROM coverage_entries ce WHERE ce.is_active = 1 AND ce.absent_employee_id = a.employee_id AND ce.shift_date = a.shift_date AND ce.shift_type = a.shift_type), \
-                (SELECT count(*) FROM coverage_entries ce WHERE ce.is_active = 1 AND ce.absent_employee_id = a.employee_id AND ce.shift_date = a.shift_date AND ce.shift_type = a.shift_type AND ce.coverage_duration_hours IS NULL) \
-         FROM attendance_entries a JOIN employees e ON e.employee_id = a.employee_id \
-         WHERE a.client_id = ?1 AND a.shift_date = ?2 AND a.shift_type = ?3 AND a.is_active = 1 AND a.is_absent = 1 AND e.is_floating_pool = 0",
-    )?;
-    let rows = stmt.query_map(params![client, date, shift], |r| {
-        Ok((
-            r.get::<_, Option<f64>>(0)?,
-            r.get::<_, Option<f64>>(1)?,
-            r.get::<_, Option<f64>>(2)?,
-            r.get::<_, bool>(3)?,
-            r.get::<_, i64>(4)?,
-            r.get::<_, Option<f64>>(5)?,
-            r.get::<_, i64>(6)?,
-        ))
-    })?;
-    let mut total = 0.0;
-    for row in rows {
-        let (absence, scheduled, actual, named_cover, covers, covered_sum, covers_blank) = row?;
-        let scheduled = scheduled.unwrap_or(standard_hours);
-        let absence = absence
-            .or(actual.map(|a| scheduled - a))
-            .unwrap_or(scheduled)
-            .max(0.0);
-        // A cover without a duration covers the whole absence (it equals the absence hours).
-        let covered = if covers_blank > 0 {
-            absence
-        } else if covers > 0 {
-            covered_sum.unwrap_or(0.0)
-        } else if named_cover {
-            absence
-        } else {
-            0.0
-        };
-        total += (absence - covered).max(0.0);
-    }
-    Ok(total)
 }
 
 /// Memoised history strategies per (style, date) or (shift, date).
@@ -379,6 +422,7 @@ pub fn gather(
         rows: &history_rows,
         s,
     };
+    let facts = load_window_facts(c, client, w)?;
     let mut out = ProductionInputs::default();
     let line_terms = f.work_order_id.is_none() && f.product_id.is_none();
 
@@ -409,7 +453,11 @@ pub fn gather(
         };
         let blank_n = group.iter().filter(|e| e.n.is_none()).count() as f64;
         let roster = if blank_n > 0.0 {
-            roster_count(c, client, date, shift)?
+            facts
+                .roster
+                .get(&(date.to_owned(), shift.to_owned()))
+                .copied()
+                .unwrap_or(0.0)
         } else {
             0.0
         };
@@ -454,7 +502,7 @@ pub fn gather(
             };
             let (r, r_level) = match e.r {
                 Some(r) => (r, 1),
-                None => match e.downtime_total.or(detail_downtime(c, client, e, n)?) {
+                None => match e.downtime_total.or(facts.detail_downtime(e, n)) {
                     Some(minutes) => ((h - minutes / 60.0).max(0.0), 2),
                     None => (h, 3),
                 },
@@ -481,8 +529,10 @@ pub fn gather(
             units += e.u;
         }
         if line_terms {
-            floater_hours += idle_floaters(c, client, date, shift)? * h_s;
-            absence_hours += uncovered_absence_hours(c, client, date, shift, h_s)?;
+            if facts.any_floater {
+                floater_hours += idle_floaters(c, client, date, shift)? * h_s;
+            }
+            absence_hours += facts.uncovered_absence_hours(date, shift, h_s);
         }
     }
     let n_entries = entries.iter().filter(|e| e.selected).count() as i64;

@@ -12,7 +12,7 @@ pub fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     // so this costs one fsync per batch, not per request.
     conn.pragma_update(None, "synchronous", "FULL")?;
     common(&conn)?;
-    conn.pragma_update(None, "cache_size", -16_000)?; // 16 MB page cache for the writer
+    conn.pragma_update(None, "cache_size", -8_000)?; // 8 MB page cache for the writer
     Ok(conn)
 }
 
