@@ -218,12 +218,15 @@ struct WindowFacts {
     /// Attendance rows (present or absent) of non-floating employees per (date, shift).
     roster: HashMap<(String, String), f64>,
     /// Downtime detail rows (minutes, employees_affected) per (work order, date, shift).
-    downtime: HashMap<(String, String, String), Vec<(f64, Option<i64>)>>,
+    downtime: HashMap<(String, String, String), Vec<DowntimeDetail>>,
     /// Absent rows of non-floating employees per (date, shift).
     absences: HashMap<(String, String), Vec<AbsentRow>>,
     /// Whether any floater assignment to this client overlaps the window.
     any_floater: bool,
 }
+
+/// (minutes, employees_affected) of one downtime detail row.
+type DowntimeDetail = (f64, Option<i64>);
 
 struct AbsentRow {
     absence: Option<f64>,
