@@ -72,6 +72,101 @@ fn check_ctx<'a>(
     }
 }
 
+/// Config values the row checks need inside a writer job.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_employees: i64,
+}
+
+/// A create body parsed against its resource: the record, its warnings and its client.
+pub struct Prepared {
+    pub record: Record,
+    pub warnings: Vec<Warning>,
+    pub client: ClientId,
+}
+
+/// Parses a create body (no I/O): field types, required fields, defaults, `id_ignored`.
+/// Shared by single creates, batches and CSV rows.
+pub fn prepare_create(
+    caller: &Caller,
+    res: &Resource,
+    body: &Map<String, Value>,
+) -> Result<Prepared, EngineError> {
+    let (record, mut warnings) =
+        parse_body(res, body, true, &caller.user_id).map_err(EngineError::invalid)?;
+    if matches!(
+        res.key_rule,
+        crate::resources::KeyRule::DatedSequence { .. }
+    ) && body.get(res.key).is_some_and(|v| !v.is_null())
+    {
+        warnings.push(Warning {
+            field: res.key.into(),
+            code: "id_ignored".into(),
+            message: format!("{} is assigned by the server", res.key),
+        });
+    }
+    let client_raw = record
+        .get("client_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let client = ClientId::parse(&client_raw).map_err(|e| EngineError::invalid(vec![e]))?;
+    Ok(Prepared {
+        record,
+        warnings,
+        client,
+    })
+}
+
+/// Inside a writer transaction: tenant and role checks, cross-field rules, same-client
+/// references, insert and audit. Shared by single creates, batches and confirmed imports.
+pub fn insert_prepared(
+    tx: &rusqlite::Connection,
+    limits: &Limits,
+    caller: &Caller,
+    res: &'static Resource,
+    prepared: Prepared,
+    entry_method: &str,
+) -> Result<Saved, EngineError> {
+    let Prepared {
+        mut record,
+        warnings,
+        client,
+    } = prepared;
+    writable_client(tx, caller, client.as_str())?;
+    let write = caller
+        .scope
+        .writer_for(caller.role, &client, res.may_write)
+        .ok_or_else(|| {
+            EngineError::forbidden(format!("your role cannot create {} records", res.name))
+        })?;
+    let ctx = CheckCtx {
+        conn: tx,
+        max_employees: limits.max_employees,
+        today: crate::domain::time::today_utc(),
+        before: None,
+    };
+    let mut errors = (res.check)(&mut record, &ctx);
+    errors.extend(
+        defs::check_refs(res, &record, tx, client.as_str())
+            .map_err(crate::store::StoreError::from)?,
+    );
+    if !errors.is_empty() {
+        return Err(EngineError::invalid(errors));
+    }
+    let record =
+        repo::insert(tx, res, &write, record, &caller.user_id, entry_method).map_err(|e| {
+            EngineError::from_store_dup(
+                e,
+                format!(
+                    "an active {} record with the same key already exists",
+                    res.name
+                ),
+            )
+        })?;
+    Ok(Saved { record, warnings })
+}
+
 /// Operators may edit only their own unverified entries (api.md §3).
 fn may_edit(caller: &Caller, res: &Resource, before: &Record) -> bool {
     if !(res.may_write)(caller.role) {
@@ -191,58 +286,19 @@ impl Engine {
         if let Some(client) = body.get("client_id").and_then(Value::as_str) {
             self.precheck_client(caller, client.trim()).await?;
         }
-        let (mut rec, mut warnings) =
-            parse_body(res, &body, true, &caller.user_id).map_err(EngineError::invalid)?;
-        if matches!(
-            res.key_rule,
-            crate::resources::KeyRule::DatedSequence { .. }
-        ) && body.get(res.key).is_some_and(|v| !v.is_null())
-        {
-            warnings.push(Warning {
-                field: res.key.into(),
-                code: "id_ignored".into(),
-                message: format!("{} is assigned by the server", res.key),
-            });
-        }
-        let client_raw = rec
-            .get("client_id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let client = ClientId::parse(&client_raw).map_err(|e| EngineError::invalid(vec![e]))?;
-        let engine = self.clone();
+        let prepared = prepare_create(caller, res, &body)?;
+        let limits = self.limits();
         let caller = caller.clone();
-        self.write(move |tx| {
-            writable_client(tx, &caller, client.as_str())?;
-            let write = caller
-                .scope
-                .writer_for(caller.role, &client, res.may_write)
-                .ok_or_else(|| {
-                    EngineError::forbidden(format!("your role cannot create {} records", res.name))
-                })?;
-            let mut errors = (res.check)(&mut rec, &check_ctx(&engine, tx, None));
-            errors.extend(
-                defs::check_refs(res, &rec, tx, client.as_str())
-                    .map_err(crate::store::StoreError::from)?,
-            );
-            if !errors.is_empty() {
-                return Err(EngineError::invalid(errors));
-            }
-            let record =
-                repo::insert(tx, res, &write, rec, &caller.user_id, "API").map_err(|e| {
-                    EngineError::from_store_dup(
-                        e,
-                        format!(
-                            "an active {} record with the same key already exists",
-                            res.name
-                        ),
-                    )
-                })?;
-            Ok(Saved { record, warnings })
-        })
-        .await
+        self.write(move |tx| insert_prepared(tx, &limits, &caller, res, prepared, "API"))
+            .await
     }
 
+    /// Limits the checks need, copied out of the config for use inside writer jobs.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_employees: self.config().max_employees_per_client as i64,
+        }
+    }
     /// PATCH /api/{res}/{id}: server-set fields and `warnings` are ignored; a different id or
     /// client_id → 422 `read_only_field`.
     pub async fn patch_record(
