@@ -21,7 +21,7 @@ impl Engine {
             .read(move |c| Ok(users::by_username(c, &name)?))
             .await?;
         let Some(user) = user else {
-            password::verify_async(pw, password::decoy_hash().to_owned()).await;
+            password::verify_decoy_async(pw).await;
             self.metrics()
                 .login_failures
                 .with_label_values(&["bad_credentials"])

@@ -34,6 +34,12 @@ pub async fn hash_async(password: String) -> String {
         .expect("hash task")
 }
 
+/// Spends the time of one verification against the decoy (unknown user); the decoy itself is
+/// computed on the blocking thread too, never on an async worker.
+pub async fn verify_decoy_async(password: String) {
+    let _ = tokio::task::spawn_blocking(move || verify(&password, decoy_hash())).await;
+}
+
 pub async fn verify_async(password: String, phc: String) -> bool {
     tokio::task::spawn_blocking(move || verify(&password, &phc))
         .await
