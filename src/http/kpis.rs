@@ -3,7 +3,7 @@ use super::AppState;
 use super::auth::Auth;
 use crate::error::ApiResult;
 use actix_web::{HttpResponse, web};
-use kpi_engine::kpi::production_inputs::Filters;
+use kpi_engine::kpi::inputs::Filters;
 use kpi_engine::services::kpis::resolve_window;
 use serde::Deserialize;
 

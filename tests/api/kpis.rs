@@ -1258,3 +1258,192 @@ async fn window_errors() {
         .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// One DOWNTIME_ENTRY row written straight into the database (the ingestion issue brings its API).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one argument per column of the row"
+)]
+fn downtime_row(
+    c: &rusqlite::Connection,
+    id: &str,
+    client: &str,
+    wo: &str,
+    date: &str,
+    shift: &str,
+    minutes: i64,
+    affected: Option<i64>,
+) {
+    c.execute(
+        "INSERT INTO downtime_entries (downtime_entry_id, work_order_id, client_id, shift_date, shift_type, downtime_reason, \
+         downtime_duration_minutes, employees_affected, entry_method) VALUES (?1, ?2, ?3, ?4, ?5, 'EQUIPMENT_FAILURE', ?6, ?7, 'API')",
+        rusqlite::params![id, wo, client, date, shift, minutes, affected],
+    )
+    .expect("insert downtime row");
+}
+
+fn warning_codes(k: &Value) -> Vec<String> {
+    k["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Availability (kpis.md §4.6): the spec's two worked examples, the no-downtime default, typed
+/// totals, detail rows winning over a typed total, and overtime shifts left out.
+#[actix_web::test]
+async fn availability_worked_examples_and_defaults() {
+    let app = spawn_app().await;
+    app.create_client("AV1").await;
+    app.master_data("AV1", "AV1-WO", Some(0.8), Some(0.08))
+        .await;
+    let recorded = json!({"employees_assigned": 10, "shift_hours_scheduled": 9, "run_time_hours": 9, "units_defective": 5});
+    produce(
+        &app,
+        "AV1",
+        "AV1-WO",
+        "2025-12-01",
+        "SHIFT_1ST",
+        100,
+        recorded.clone(),
+    )
+    .await;
+    let q = "from=2025-12-01&to=2025-12-01";
+    // No downtime data: lost 0 (level 4) → 100 %, estimated; pairs n 1.0, h 1.0, downtime 0.5 → 0.83.
+    let k = kpis(&app, "AV1", q).await;
+    let a = &k["kpis"]["availability"];
+    assert_eq!(
+        (value(a), a["estimated"].as_bool(), a["confidence"].as_f64()),
+        (Some(100.0), Some(true), Some(0.83)),
+        "{a}"
+    );
+    assert!(warning_codes(a).contains(&"assumed_zero_downtime".to_owned()));
+    // One operation of ten stops 30 min: 0.5 person-hours of 90 → 1 − 0.5/90 = 99.44 %, all recorded.
+    downtime_row(
+        &db(&app),
+        "20251201-DT-0001",
+        "AV1",
+        "AV1-WO",
+        "2025-12-01",
+        "SHIFT_1ST",
+        30,
+        Some(1),
+    );
+    let k = kpis(&app, "AV1", q).await;
+    let a = &k["kpis"]["availability"];
+    assert_eq!(
+        (value(a), a["estimated"].as_bool(), a["confidence"].as_f64()),
+        (Some(99.44), Some(false), Some(1.0)),
+        "{a}"
+    );
+    // Quality rate: (100 − 5) ÷ 100 = 95 %. Performance: 100 × 0.08 ÷ 9 = 88.89 %.
+    assert_eq!(value(&k["kpis"]["quality_rate"]), Some(95.0));
+    assert_eq!(value(&k["kpis"]["performance"]), Some(88.89));
+    // OEE from the unrounded components: 0.99444 × 0.88889 × 0.95 × 100 = 83.975… → 83.98.
+    let oee = &k["kpis"]["oee"];
+    assert_eq!(value(oee), Some(83.98), "{oee}");
+    assert_eq!(oee["confidence"].as_f64(), Some(1.0));
+    // An overtime shift is not planned time: a SAT_OT entry with a typed stop changes nothing.
+    produce(
+        &app,
+        "AV1",
+        "AV1-WO",
+        "2025-12-06",
+        "SAT_OT",
+        50,
+        json!({"employees_assigned": 6, "shift_hours_scheduled": 8, "downtime_total_minutes": 120}),
+    )
+    .await;
+    let k = kpis(&app, "AV1", "from=2025-12-01&to=2025-12-06").await;
+    assert_eq!(value(&k["kpis"]["availability"]), Some(99.44));
+
+    // The whole line stops 30 min, typed on the entry: 10 × 0.5 = 5 of 90 → 94.44 %.
+    app.create_client("AV2").await;
+    app.master_data("AV2", "AV2-WO", Some(0.8), Some(0.08))
+        .await;
+    produce(
+        &app,
+        "AV2",
+        "AV2-WO",
+        "2025-12-01",
+        "SHIFT_1ST",
+        100,
+        json!({"employees_assigned": 10, "shift_hours_scheduled": 9, "downtime_total_minutes": 30}),
+    )
+    .await;
+    assert_eq!(
+        value(&kpis(&app, "AV2", q).await["kpis"]["availability"]),
+        Some(94.44)
+    );
+    // A detail row with blank employees_affected (whole crew) of 30 min while 60 were typed: the
+    // rows win (still 94.44 %) and the mismatch is reported.
+    app.create_client("AV3").await;
+    app.master_data("AV3", "AV3-WO", Some(0.8), Some(0.08))
+        .await;
+    produce(
+        &app,
+        "AV3",
+        "AV3-WO",
+        "2025-12-01",
+        "SHIFT_1ST",
+        100,
+        json!({"employees_assigned": 10, "shift_hours_scheduled": 9, "downtime_total_minutes": 60}),
+    )
+    .await;
+    downtime_row(
+        &db(&app),
+        "20251201-DT-0002",
+        "AV3",
+        "AV3-WO",
+        "2025-12-01",
+        "SHIFT_1ST",
+        30,
+        None,
+    );
+    let a = kpis(&app, "AV3", q).await["kpis"]["availability"].clone();
+    assert_eq!(value(&a), Some(94.44), "{a}");
+    assert!(
+        warning_codes(&a).contains(&"downtime_mismatch".to_owned()),
+        "{a}"
+    );
+}
+
+/// Quality rate with no defect data, and production hours by operation (other operations feed
+/// production hours only, never units).
+#[actix_web::test]
+async fn quality_rate_default_and_production_hours_by_operation() {
+    let app = spawn_app().await;
+    app.create_client("QH1").await;
+    app.master_data("QH1", "QH1-WO", Some(0.8), Some(0.08))
+        .await;
+    let base = json!({"employees_assigned": 10, "shift_hours_scheduled": 9});
+    let mut a = base.clone();
+    a["run_time_hours"] = json!(9);
+    produce(&app, "QH1", "QH1-WO", "2025-12-01", "SHIFT_1ST", 100, a).await;
+    let mut b = base.clone();
+    b["run_time_hours"] = json!(7.5);
+    produce(&app, "QH1", "QH1-WO", "2025-12-02", "SHIFT_1ST", 80, b).await;
+    let mut cut = base.clone();
+    cut["run_time_hours"] = json!(8);
+    cut["operation_id"] = json!("CUTTING");
+    produce(&app, "QH1", "QH1-WO", "2025-12-02", "SHIFT_1ST", 500, cut).await;
+    let k = kpis(&app, "QH1", "from=2025-12-01&to=2025-12-02").await;
+    // No defect recorded and no QC rows: 0 defective (level 4) → 100 %, estimated, (1 + 0.5) / 2 = 0.75.
+    let q = &k["kpis"]["quality_rate"];
+    assert_eq!(
+        (value(q), q["estimated"].as_bool(), q["confidence"].as_f64()),
+        (Some(100.0), Some(true), Some(0.75)),
+        "{q}"
+    );
+    assert!(warning_codes(q).contains(&"no_qc_data".to_owned()));
+    // Production hours: 9 + 7.5 on the line + 8 cutting = 24.5.
+    let h = &k["kpis"]["production_hours"];
+    assert_eq!(value(h), Some(24.5), "{h}");
+    assert_eq!(h["unit"], "hours");
+    assert_eq!(h["details"]["by_operation"]["LINE"].as_f64(), Some(16.5));
+    assert_eq!(h["details"]["by_operation"]["CUTTING"].as_f64(), Some(8.0));
+    // The cutting entry's 500 units never reach efficiency: (100 + 80) × 0.8 = 144 of 180 h = 80 %.
+    assert_eq!(value(&k["kpis"]["efficiency"]), Some(80.0));
+}

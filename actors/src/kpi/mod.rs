@@ -3,7 +3,8 @@
 //! confidence and rounding.
 pub mod actor;
 pub mod cases;
-pub mod production_inputs;
+pub mod inputs;
+pub mod production;
 pub mod result;
 pub mod script;
 pub mod scripts;
@@ -26,9 +27,14 @@ pub const KPI_NAMES: [&str; 15] = [
     "production_hours",
 ];
 
-/// Input keys that are FLOAT for a KPI (a case literal `90` becomes `90.0`), kpis.md §6.2.
+/// Input keys that are FLOAT for a KPI (a case literal `90` becomes `90.0`, at any depth), kpis.md §6.2:
+/// hours, days, values and fractions are FLOAT; counts (units, entries, rows, jobs, defects,
+/// opportunities) are INT. `by_operation` of production_hours is a map keyed by operation id, so its
+/// hour values cannot be named here: cases write them as FLOAT literals.
 pub fn float_keys(kpi: &str) -> &'static [&'static str] {
     match kpi {
+        "wip_aging" => &["gross_days", "hold_days"],
+        "otd" | "true_otd" => &["days_late", "final_days_late"],
         "efficiency" => &[
             "standard_hours_produced",
             "entry_person_hours",
@@ -37,10 +43,15 @@ pub fn float_keys(kpi: &str) -> &'static [&'static str] {
         ],
         "performance" => &["ideal_run_hours", "run_time_hours"],
         "availability" => &["planned_person_hours", "lost_person_hours"],
-        "absenteeism" => &["absence_hours", "scheduled_hours"],
-        "rty" => &[],
-        "production_hours" => &["run_time_hours"],
+        "quality_rate" => &[],
         "oee" => &["availability", "performance", "quality_rate"],
+        "ppm" => &[],
+        "dpmo" => &[],
+        "fpy" => &[],
+        "rty" => &[],
+        "rty_stages" => &[],
+        "absenteeism" => &["absence_hours", "scheduled_hours"],
+        "production_hours" => &["run_time_hours"],
         _ => &[],
     }
 }

@@ -137,3 +137,26 @@ pub async fn import_files(
     }
     Ok(failures)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_source;
+    use crate::kpi::script::Sandbox;
+
+    #[test]
+    fn every_default_script_passes_its_cases() {
+        let sandbox = Sandbox::new();
+        let mut failures = Vec::new();
+        for name in super::super::KPI_NAMES {
+            let path = format!(
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../kpi-scripts/{}.rhai"),
+                name
+            );
+            let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            if let Err(e) = check_source(&sandbox, name, &source) {
+                failures.push(format!("{name}.rhai: {e}"));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}

@@ -6,9 +6,11 @@ use crate::domain::time::{parse_day, today_utc};
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::kpi::actor::Evaluate;
-use crate::kpi::production_inputs::{self, Filters, InferenceSettings, KpiInputs, Window};
-use crate::kpi::result::{Assemble, KpiResult, KpiWarning, assemble};
+use crate::kpi::inputs::{Filters, InferenceSettings, KpiInputs, Window};
+use crate::kpi::production;
+use crate::kpi::result::{Assemble, KpiResult, KpiWarning, Provenance, assemble};
 use crate::kpi::script::EvalContext;
+use crate::kpi::script::ScriptValue;
 use crate::kpi::scripts::{self, CurrentScript};
 use crate::store::settings;
 use chrono::Days;
@@ -18,7 +20,14 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// The KPIs this build computes (the other names of kpis.md arrive with the KPI engine issue).
-pub const COMPUTED: [&str; 2] = ["efficiency", "performance"];
+pub const COMPUTED: [&str; 6] = [
+    "efficiency",
+    "performance",
+    "availability",
+    "quality_rate",
+    "production_hours",
+    "oee",
+];
 
 #[derive(Debug, Serialize)]
 pub struct KpisResponse {
@@ -88,13 +97,8 @@ impl Engine {
                 visible_client(c, &c2, &id)?;
                 let end_of_period = format!("{}T23:59:59Z", window.to);
                 let s = settings::in_force(c, &id, &end_of_period)?.settings;
-                let inputs = production_inputs::gather(
-                    c,
-                    &id,
-                    window,
-                    &f,
-                    &InferenceSettings::from_settings(&s),
-                )?;
+                let inputs =
+                    production::gather(c, &id, window, &f, &InferenceSettings::from_settings(&s))?;
                 let mut scripts = BTreeMap::new();
                 for name in COMPUTED {
                     scripts.insert(name, scripts::effective(c, name, &id)?);
@@ -103,35 +107,56 @@ impl Engine {
             })
             .await?;
         let mut kpis = BTreeMap::new();
-        let mut by_name = BTreeMap::from([
+        let mut raw: BTreeMap<&str, (Option<f64>, Provenance)> = BTreeMap::new();
+        let by_name = [
             ("efficiency", inputs.efficiency),
             ("performance", inputs.performance),
-        ]);
-        for name in COMPUTED {
-            let started = Instant::now();
-            let inp = by_name.remove(name).unwrap_or_default();
-            let result = self
-                .evaluate_kpi(
-                    name,
-                    &client_id,
-                    window,
-                    &settings_doc,
-                    scripts.get(name).cloned().flatten(),
-                    inp,
-                )
+            ("availability", inputs.availability),
+            ("quality_rate", inputs.quality_rate),
+            ("production_hours", inputs.production_hours),
+        ];
+        for (name, inp) in by_name {
+            let script = scripts.get(name).cloned().flatten();
+            let provenance = inp.provenance.clone();
+            let (result, value) = self
+                .timed_kpi(name, &client_id, window, &settings_doc, script, inp)
                 .await?;
-            self.metrics()
-                .kpi_eval
-                .with_label_values(&[name])
-                .observe(started.elapsed().as_secs_f64());
+            raw.insert(name, (value, provenance));
             kpis.insert(name.to_owned(), result);
         }
+        let oee = oee_inputs(&raw);
+        let script = scripts.get("oee").cloned().flatten();
+        let (result, _) = self
+            .timed_kpi("oee", &client_id, window, &settings_doc, script, oee)
+            .await?;
+        kpis.insert("oee".to_owned(), result);
         Ok(KpisResponse {
             client_id,
             from: window.from.to_string(),
             to: window.to.to_string(),
             kpis,
         })
+    }
+
+    /// Evaluates one KPI and records its latency; returns the result and the unrounded value.
+    async fn timed_kpi(
+        &self,
+        name: &str,
+        client_id: &str,
+        window: Window,
+        settings_doc: &Value,
+        script: Option<CurrentScript>,
+        inputs: KpiInputs,
+    ) -> Result<(KpiResult, Option<f64>), EngineError> {
+        let started = Instant::now();
+        let out = self
+            .evaluate_kpi(name, client_id, window, settings_doc, script, inputs)
+            .await?;
+        self.metrics()
+            .kpi_eval
+            .with_label_values(&[name])
+            .observe(started.elapsed().as_secs_f64());
+        Ok(out)
     }
 
     async fn evaluate_kpi(
@@ -142,7 +167,7 @@ impl Engine {
         settings_doc: &Value,
         script: Option<CurrentScript>,
         inputs: KpiInputs,
-    ) -> Result<KpiResult, EngineError> {
+    ) -> Result<(KpiResult, Option<f64>), EngineError> {
         let target = settings_doc["targets"][name].as_f64();
         let display_cap = settings_doc["display_caps"][name].as_f64();
         let mut warnings = inputs.warnings;
@@ -194,18 +219,41 @@ impl Engine {
                 }
             }
         };
-        Ok(assemble(Assemble {
-            kpi: name,
+        Ok((
+            assemble(Assemble {
+                kpi: name,
+                value,
+                target,
+                display_cap,
+                provenance: &inputs.provenance,
+                warnings,
+                script_warned,
+                formula_version: version,
+                details,
+            }),
             value,
-            target,
-            display_cap,
-            provenance: &inputs.provenance,
-            warnings,
-            script_warned,
-            formula_version: version,
-            details,
-        }))
+        ))
     }
+}
+
+/// OEE combines the unrounded component values as fractions (kpis.md §4.8); its confidence is
+/// the mean of the components' confidences, its inferred fields their union.
+fn oee_inputs(raw: &BTreeMap<&str, (Option<f64>, Provenance)>) -> KpiInputs {
+    let mut inputs = KpiInputs::default();
+    let mut provenance = Provenance::default();
+    for name in ["availability", "performance", "quality_rate"] {
+        let (value, p) = raw.get(name).cloned().unwrap_or_default();
+        inputs.input.insert(
+            name.into(),
+            value.map_or(ScriptValue::Unit, |v| ScriptValue::Float(v / 100.0)),
+        );
+        provenance.score_sum += p.confidence();
+        provenance.pairs += 1;
+        provenance.level_max = provenance.level_max.max(p.level_max);
+        provenance.inferred.extend(p.inferred);
+    }
+    inputs.provenance = provenance;
+    inputs
 }
 
 #[cfg(test)]

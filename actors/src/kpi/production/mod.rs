@@ -1,0 +1,367 @@
+//! Inputs of the production-based KPIs — efficiency (§4.4), performance (§4.5), availability
+//! (§4.6), quality rate (§4.7) and production hours (§4.15) — from one pass over the window's
+//! production entries, grouped by line-shift, every input resolved by `resolve`.
+mod facts;
+mod history;
+mod resolve;
+mod rows;
+
+use crate::kpi::inputs::{Filters, InferenceSettings, KpiInputs, Window};
+use crate::kpi::script::ScriptValue;
+use crate::store::StoreError;
+use chrono::Days;
+use facts::{WindowFacts, idle_floaters, load_window_facts};
+use history::History;
+use resolve::{LineShift, Resolver};
+use rows::{
+    Entry, ShiftStandard, load_entries, load_history, load_shift_standards, system_hours,
+    system_overtime,
+};
+use rusqlite::Connection;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+#[derive(Debug, Default)]
+pub struct ProductionInputs {
+    pub efficiency: KpiInputs,
+    pub performance: KpiInputs,
+    pub availability: KpiInputs,
+    pub quality_rate: KpiInputs,
+    pub production_hours: KpiInputs,
+}
+
+/// Running sums of one pass.
+#[derive(Default)]
+struct Sums {
+    std_hours: f64,
+    person_hours: f64,
+    floater_hours: f64,
+    absence_hours: f64,
+    ideal_hours: f64,
+    run_hours: f64,
+    units: f64,
+    defective: f64,
+    planned: f64,
+    lost: f64,
+    output_entries: i64,
+    availability_entries: i64,
+    hours_entries: i64,
+    by_operation: BTreeMap<String, f64>,
+    derived_line: u64,
+    derived_labour: u64,
+    no_qc: u64,
+    assumed_zero_downtime: u64,
+    downtime_mismatch: u64,
+}
+
+pub fn gather(
+    c: &Connection,
+    client: &str,
+    w: Window,
+    f: &Filters,
+    s: &InferenceSettings,
+) -> Result<ProductionInputs, StoreError> {
+    let entries = load_entries(c, client, w, f)?;
+    let standards = load_shift_standards(c, client)?;
+    let history_rows = load_history(c, client, w.from - Days::new(s.history_days), w.to)?;
+    let history = History {
+        rows: &history_rows,
+        s,
+    };
+    let facts = load_window_facts(c, client, w)?;
+    let resolver = Resolver {
+        history: &history,
+        facts: &facts,
+        settings: s,
+    };
+    let line_terms = f.work_order_id.is_none() && f.product_id.is_none();
+    let mut out = ProductionInputs::default();
+    let mut sums = Sums::default();
+    let mut downtime_used: HashSet<(String, String, String)> = HashSet::new();
+
+    // Group by line-shift (entries are ordered by date, shift).
+    let mut groups: Vec<Vec<&Entry>> = Vec::new();
+    for e in &entries {
+        match groups.last_mut() {
+            Some(g) if g[0].date == e.date && g[0].shift == e.shift => g.push(e),
+            _ => groups.push(vec![e]),
+        }
+    }
+    for group in groups.iter().filter(|g| g.iter().any(|e| e.selected)) {
+        let (date, shift) = (group[0].date.as_str(), group[0].shift.as_str());
+        let standard = standards.get(shift).copied();
+        let hours = standard.map_or(system_hours(shift), |st| st.hours);
+        let outputs: Vec<&&Entry> = group.iter().filter(|e| e.output).collect();
+        // Shift hours: blank output entries share the line-shift's remaining standard hours.
+        let recorded_h: f64 = outputs.iter().filter_map(|e| e.h).sum();
+        let blank_h = outputs.iter().filter(|e| e.h.is_none()).count() as f64;
+        let blank_n = outputs.iter().filter(|e| e.n.is_none()).count() as f64;
+        let roster = facts
+            .roster
+            .get(&(date.to_owned(), shift.to_owned()))
+            .copied()
+            .unwrap_or(0.0);
+        let ls = LineShift {
+            date,
+            shift,
+            standard,
+            hours,
+            shared_hours: if blank_h > 0.0 {
+                (hours - recorded_h).max(0.0) / blank_h
+            } else {
+                0.0
+            },
+            roster_share: if blank_n > 0.0 { roster / blank_n } else { 0.0 },
+        };
+        let planned_shift = !standard.map_or(system_overtime(shift), |st| st.overtime);
+        for e in group.iter().filter(|e| e.selected) {
+            let v = resolver.resolve(e, &ls);
+            out.production_hours.provenance.add("run_time_hours", v.r.1);
+            sums.run_hours_all(e, v.r.0);
+            if !e.output {
+                continue;
+            }
+            add_efficiency_performance(&mut out, &mut sums, e, &v);
+            out.quality_rate.provenance.add("units_produced", 1);
+            out.quality_rate.provenance.add("units_defective", v.d.1);
+            sums.defective += v.d.0;
+            sums.no_qc += u64::from(v.d.1 == 4);
+            if planned_shift {
+                add_availability(
+                    &mut out.availability,
+                    &mut sums,
+                    &facts,
+                    &mut downtime_used,
+                    e,
+                    &v,
+                );
+            }
+        }
+        if line_terms {
+            if facts.any_floater {
+                sums.floater_hours += idle_floaters(c, client, date, shift)? * hours;
+            }
+            sums.absence_hours += facts.uncovered_absence_hours(date, shift, hours);
+        }
+    }
+    if line_terms {
+        add_orphan_downtime(
+            &mut out.availability,
+            &mut sums,
+            &facts,
+            &entries,
+            &standards,
+            f,
+        );
+    }
+    finish(&mut out, sums, line_terms);
+    Ok(out)
+}
+
+impl Sums {
+    fn run_hours_all(&mut self, e: &Entry, r: f64) {
+        self.hours_entries += 1;
+        let op = e
+            .operation
+            .clone()
+            .filter(|o| !o.is_empty())
+            .unwrap_or_else(|| "LINE".into());
+        *self.by_operation.entry(op).or_default() += r;
+    }
+}
+
+fn add_efficiency_performance(
+    out: &mut ProductionInputs,
+    sums: &mut Sums,
+    e: &Entry,
+    v: &resolve::Resolved,
+) {
+    for (field, level) in [
+        ("units_produced", 1),
+        ("labour_standard", v.labour.1),
+        ("employees_assigned", v.n.1),
+        ("shift_hours_scheduled", v.h.1),
+    ] {
+        out.efficiency.provenance.add(field, level);
+    }
+    for (field, level) in [
+        ("units_produced", 1),
+        ("line_cycle_time", v.line.1),
+        ("run_time_hours", v.r.1),
+    ] {
+        out.performance.provenance.add(field, level);
+    }
+    sums.derived_line += u64::from(v.labour.1 == 2);
+    sums.derived_labour += u64::from(v.line.1 == 2);
+    sums.std_hours += e.u * v.labour.0;
+    sums.person_hours += v.n.0 * v.h.0;
+    sums.ideal_hours += e.u * v.line.0;
+    sums.run_hours += v.r.0;
+    sums.units += e.u;
+    sums.output_entries += 1;
+}
+
+/// Planned and lost person-hours of one entry on a standard shift (kpis.md §4.6): detail rows
+/// win over a typed total (each detail row costs minutes ÷ 60 × employees affected, blank =
+/// the whole crew); a typed total is a whole-line stop; no downtime data → 0 lost (level 4).
+fn add_availability(
+    a: &mut KpiInputs,
+    sums: &mut Sums,
+    facts: &WindowFacts,
+    used: &mut HashSet<(String, String, String)>,
+    e: &Entry,
+    v: &resolve::Resolved,
+) {
+    let (n, h) = (v.n.0, v.h.0);
+    sums.planned += n * h;
+    sums.availability_entries += 1;
+    a.provenance.add("employees_assigned", v.n.1);
+    a.provenance.add("shift_hours_scheduled", v.h.1);
+    let key = (e.wo.clone(), e.date.clone(), e.shift.clone());
+    match facts.downtime.get(&key) {
+        Some(rows) => {
+            a.provenance.add("downtime_minutes", 1);
+            // Detail rows belong to the work order's line-shift: counted once, on its first entry.
+            if used.insert(key) {
+                for (minutes, affected) in rows {
+                    a.provenance.add(
+                        "employees_affected",
+                        if affected.is_some() { 1 } else { v.n.1 },
+                    );
+                    sums.lost += minutes / 60.0 * affected.map_or(n, |x| x as f64);
+                }
+                let detail: f64 = rows.iter().map(|(m, _)| m).sum();
+                sums.downtime_mismatch +=
+                    u64::from(e.downtime_total.is_some_and(|t| (t - detail).abs() > 1e-9));
+            }
+        }
+        None => match e.downtime_total {
+            Some(t) => {
+                a.provenance.add("downtime_minutes", 1);
+                sums.lost += t / 60.0 * n;
+            }
+            None => {
+                a.provenance.add("downtime_minutes", 4);
+                sums.assumed_zero_downtime += 1;
+            }
+        },
+    }
+}
+
+/// Downtime rows on standard shifts that match no production entry still cost their
+/// person-hours; a line-shift with no production entry at all also adds its standard planned
+/// hours (shift hours × standard employees, level 3).
+fn add_orphan_downtime(
+    a: &mut KpiInputs,
+    sums: &mut Sums,
+    facts: &WindowFacts,
+    entries: &[Entry],
+    standards: &HashMap<String, ShiftStandard>,
+    f: &Filters,
+) {
+    let matched: HashSet<(&str, &str, &str)> = entries
+        .iter()
+        .filter(|e| e.output)
+        .map(|e| (e.wo.as_str(), e.date.as_str(), e.shift.as_str()))
+        .collect();
+    let line_shifts: HashSet<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.date.as_str(), e.shift.as_str()))
+        .collect();
+    let mut planned_added: HashSet<(String, String)> = HashSet::new();
+    for ((wo, date, shift), rows) in &facts.downtime {
+        if matched.contains(&(wo.as_str(), date.as_str(), shift.as_str()))
+            || f.shift.as_deref().is_some_and(|s| s != shift)
+        {
+            continue;
+        }
+        let standard = standards.get(shift.as_str()).copied();
+        if standard.map_or(system_overtime(shift), |st| st.overtime) {
+            continue;
+        }
+        let hours = standard.map_or(system_hours(shift), |st| st.hours);
+        let crew = standard.map_or(rows::default_employees(shift), |st| st.employees);
+        for (minutes, affected) in rows {
+            a.provenance.add("downtime_minutes", 1);
+            a.provenance
+                .add("employees_affected", if affected.is_some() { 1 } else { 3 });
+            sums.lost += minutes / 60.0 * affected.map_or(crew, |x| x as f64);
+        }
+        if !line_shifts.contains(&(date.as_str(), shift.as_str()))
+            && planned_added.insert((date.clone(), shift.clone()))
+        {
+            sums.planned += hours * crew;
+            a.provenance.add("shift_hours_scheduled", 3);
+            a.provenance.add("employees_assigned", 3);
+        }
+    }
+}
+
+fn finish(out: &mut ProductionInputs, s: Sums, line_terms: bool) {
+    let eff = &mut out.efficiency;
+    eff.float("standard_hours_produced", s.std_hours);
+    eff.float("entry_person_hours", s.person_hours);
+    eff.float("idle_floater_hours", s.floater_hours);
+    eff.float("uncovered_absence_hours", s.absence_hours);
+    eff.int("units_produced", s.units as i64);
+    eff.int("entries", s.output_entries);
+    eff.warn_count(
+        "derived_from_line_standard",
+        s.derived_line,
+        "Labour standard derived from the line cycle time × crew",
+    );
+    if !line_terms && s.output_entries > 0 {
+        eff.warn_count(
+            "line_adjustments_skipped",
+            1,
+            "Floater and absence terms are skipped under a work-order or product filter",
+        );
+        if let Some(w) = eff.warnings.last_mut() {
+            w.count = None;
+        }
+    }
+    let perf = &mut out.performance;
+    perf.float("ideal_run_hours", s.ideal_hours);
+    perf.float("run_time_hours", s.run_hours);
+    perf.int("units_produced", s.units as i64);
+    perf.int("entries", s.output_entries);
+    perf.warn_count(
+        "derived_from_labour_standard",
+        s.derived_labour,
+        "Line cycle time derived from the labour standard ÷ crew",
+    );
+    let avail = &mut out.availability;
+    avail.float("planned_person_hours", s.planned);
+    avail.float("lost_person_hours", s.lost);
+    avail.int("entries", s.availability_entries);
+    avail.warn_count(
+        "assumed_zero_downtime",
+        s.assumed_zero_downtime,
+        "No downtime recorded: assumed zero",
+    );
+    avail.warn_count(
+        "downtime_mismatch",
+        s.downtime_mismatch,
+        "Typed downtime_total_minutes differs from the downtime rows; the rows win",
+    );
+    let q = &mut out.quality_rate;
+    q.int("units_produced", s.units as i64);
+    q.int("units_defective", s.defective as i64);
+    q.int("entries", s.output_entries);
+    q.warn_count(
+        "no_qc_data",
+        s.no_qc,
+        "No defect data: assumed zero defective units",
+    );
+    let ph = &mut out.production_hours;
+    ph.float("run_time_hours", s.by_operation.values().sum());
+    ph.input.insert(
+        "by_operation".into(),
+        ScriptValue::Map(
+            s.by_operation
+                .into_iter()
+                .map(|(k, v)| (k, ScriptValue::Float(v)))
+                .collect(),
+        ),
+    );
+    ph.int("entries", s.hours_entries);
+}
