@@ -7,4 +7,5 @@ mod errors;
 mod helpers;
 mod isolation;
 mod kpis;
+mod kpis_all;
 mod resources;

@@ -2,9 +2,12 @@
 //! scripts combine the sums (`script`, run by the `actor`), and `result` owns status,
 //! confidence and rounding.
 pub mod actor;
+pub mod attendance;
 pub mod cases;
 pub mod inputs;
+pub mod orders;
 pub mod production;
+pub mod quality;
 pub mod result;
 pub mod script;
 pub mod scripts;

@@ -7,11 +7,11 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::kpi::actor::Evaluate;
 use crate::kpi::inputs::{Filters, InferenceSettings, KpiInputs, Window};
-use crate::kpi::production;
 use crate::kpi::result::{Assemble, KpiResult, KpiWarning, Provenance, assemble};
 use crate::kpi::script::EvalContext;
 use crate::kpi::script::ScriptValue;
 use crate::kpi::scripts::{self, CurrentScript};
+use crate::kpi::{attendance, orders, production, quality};
 use crate::store::settings;
 use chrono::Days;
 use serde::Serialize;
@@ -20,14 +20,71 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// The KPIs this build computes (the other names of kpis.md arrive with the KPI engine issue).
-pub const COMPUTED: [&str; 6] = [
-    "efficiency",
-    "performance",
-    "availability",
-    "quality_rate",
-    "production_hours",
-    "oee",
-];
+/// Every KPI of kpis.md, in the order they are evaluated (OEE last: it combines three others).
+pub const COMPUTED: [&str; 15] = crate::kpi::KPI_NAMES;
+
+/// One KPI evaluation: its inputs, the script in force and an optional dataset default.
+struct EvalRequest<'a> {
+    name: &'static str,
+    client_id: &'a str,
+    window: Window,
+    settings_doc: &'a Value,
+    script: Option<CurrentScript>,
+    inputs: KpiInputs,
+    /// Value used when the script answers "no data" but a documented default applies.
+    fallback: Option<f64>,
+}
+
+/// What one request gathers on the read pool: inputs per KPI (in evaluation order).
+struct Gathered {
+    inputs: Vec<(&'static str, KpiInputs)>,
+    /// Production entries in the window: absenteeism defaults to 0 % only when there are some.
+    production_entries: i64,
+}
+
+fn gather_all(
+    c: &rusqlite::Connection,
+    client: &str,
+    window: Window,
+    f: &Filters,
+    s: &Value,
+) -> Result<Gathered, EngineError> {
+    let p = production::gather(c, client, window, f, &InferenceSettings::from_settings(s))?;
+    let q = quality::gather(c, client, window, f, s)?;
+    let o = orders::gather(c, client, window, f, s)?;
+    let mut absenteeism = attendance::gather(c, client, window, f, s)?;
+    let production_entries = match p.efficiency.input.get("entries") {
+        Some(ScriptValue::Int(n)) => *n,
+        _ => 0,
+    };
+    if matches!(
+        absenteeism.input.get("attendance_rows"),
+        Some(ScriptValue::Int(0))
+    ) && production_entries > 0
+    {
+        absenteeism.provenance.add("attendance", 4);
+    }
+    let inputs = vec![
+        ("wip_aging", o.wip_aging),
+        ("otd", o.otd),
+        ("true_otd", o.true_otd),
+        ("efficiency", p.efficiency),
+        ("performance", p.performance),
+        ("availability", p.availability),
+        ("quality_rate", p.quality_rate),
+        ("ppm", q.ppm),
+        ("dpmo", q.dpmo),
+        ("fpy", q.fpy),
+        ("rty", o.rty),
+        ("rty_stages", q.rty_stages),
+        ("absenteeism", absenteeism),
+        ("production_hours", p.production_hours),
+    ];
+    Ok(Gathered {
+        inputs,
+        production_entries,
+    })
+}
 
 #[derive(Debug, Serialize)]
 pub struct KpisResponse {
@@ -92,34 +149,39 @@ impl Engine {
         let c2 = caller.clone();
         let id = client_id.clone();
         let f = filters.clone();
-        let (inputs, settings_doc, scripts) = self
+        let (gathered, settings_doc, scripts) = self
             .read(move |c| {
                 visible_client(c, &c2, &id)?;
                 let end_of_period = format!("{}T23:59:59Z", window.to);
                 let s = settings::in_force(c, &id, &end_of_period)?.settings;
-                let inputs =
-                    production::gather(c, &id, window, &f, &InferenceSettings::from_settings(&s))?;
+                let gathered = gather_all(c, &id, window, &f, &s)?;
                 let mut scripts = BTreeMap::new();
                 for name in COMPUTED {
                     scripts.insert(name, scripts::effective(c, name, &id)?);
                 }
-                Ok((inputs, s, scripts))
+                Ok((gathered, s, scripts))
             })
             .await?;
         let mut kpis = BTreeMap::new();
         let mut raw: BTreeMap<&str, (Option<f64>, Provenance)> = BTreeMap::new();
-        let by_name = [
-            ("efficiency", inputs.efficiency),
-            ("performance", inputs.performance),
-            ("availability", inputs.availability),
-            ("quality_rate", inputs.quality_rate),
-            ("production_hours", inputs.production_hours),
-        ];
-        for (name, inp) in by_name {
+        for (name, inp) in gathered.inputs {
             let script = scripts.get(name).cloned().flatten();
             let provenance = inp.provenance.clone();
+            // No attendance at all in a period with production: 0 %, estimated (§4.14).
+            let fallback = (name == "absenteeism"
+                && gathered.production_entries > 0
+                && matches!(inp.input.get("attendance_rows"), Some(ScriptValue::Int(0))))
+            .then_some(0.0);
             let (result, value) = self
-                .timed_kpi(name, &client_id, window, &settings_doc, script, inp)
+                .timed_kpi(EvalRequest {
+                    name,
+                    client_id: &client_id,
+                    window,
+                    settings_doc: &settings_doc,
+                    script,
+                    inputs: inp,
+                    fallback,
+                })
                 .await?;
             raw.insert(name, (value, provenance));
             kpis.insert(name.to_owned(), result);
@@ -127,7 +189,15 @@ impl Engine {
         let oee = oee_inputs(&raw);
         let script = scripts.get("oee").cloned().flatten();
         let (result, _) = self
-            .timed_kpi("oee", &client_id, window, &settings_doc, script, oee)
+            .timed_kpi(EvalRequest {
+                name: "oee",
+                client_id: &client_id,
+                window,
+                settings_doc: &settings_doc,
+                script,
+                inputs: oee,
+                fallback: None,
+            })
             .await?;
         kpis.insert("oee".to_owned(), result);
         Ok(KpisResponse {
@@ -141,17 +211,11 @@ impl Engine {
     /// Evaluates one KPI and records its latency; returns the result and the unrounded value.
     async fn timed_kpi(
         &self,
-        name: &str,
-        client_id: &str,
-        window: Window,
-        settings_doc: &Value,
-        script: Option<CurrentScript>,
-        inputs: KpiInputs,
+        req: EvalRequest<'_>,
     ) -> Result<(KpiResult, Option<f64>), EngineError> {
         let started = Instant::now();
-        let out = self
-            .evaluate_kpi(name, client_id, window, settings_doc, script, inputs)
-            .await?;
+        let name = req.name;
+        let out = self.evaluate_kpi(req).await?;
         self.metrics()
             .kpi_eval
             .with_label_values(&[name])
@@ -161,13 +225,17 @@ impl Engine {
 
     async fn evaluate_kpi(
         &self,
-        name: &str,
-        client_id: &str,
-        window: Window,
-        settings_doc: &Value,
-        script: Option<CurrentScript>,
-        inputs: KpiInputs,
+        req: EvalRequest<'_>,
     ) -> Result<(KpiResult, Option<f64>), EngineError> {
+        let EvalRequest {
+            name,
+            client_id,
+            window,
+            settings_doc,
+            script,
+            inputs,
+            fallback,
+        } = req;
         let target = settings_doc["targets"][name].as_f64();
         let display_cap = settings_doc["display_caps"][name].as_f64();
         let mut warnings = inputs.warnings;
@@ -218,6 +286,18 @@ impl Engine {
                     }
                 }
             }
+        };
+        // A dataset default (absenteeism without attendance) stands in for "no data".
+        let value = match (value, fallback) {
+            (None, Some(v)) if version.is_some() && !script_warned => {
+                warnings.push(KpiWarning::new(
+                    "no_attendance_data",
+                    "normal",
+                    "No attendance recorded: 0 % assumed",
+                ));
+                Some(v)
+            }
+            (v, _) => v,
         };
         Ok((
             assemble(Assemble {

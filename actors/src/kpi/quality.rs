@@ -1,0 +1,194 @@
+//! Inputs of the quality KPIs — ppm (§4.9), dpmo (§4.10), fpy (§4.11), rty_stages (§4.13) —
+//! from the window's QUALITY_ENTRY rows, with the chains of §5.2 for units_defective,
+//! units_passed, total_defects_count and opportunities_per_unit.
+use super::inputs::{Filters, KpiInputs, Window};
+use super::script::ScriptValue;
+use crate::store::StoreError;
+use rusqlite::{Connection, params};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Default)]
+pub struct QualityInputs {
+    pub ppm: KpiInputs,
+    pub dpmo: KpiInputs,
+    pub fpy: KpiInputs,
+    pub rty_stages: KpiInputs,
+}
+
+struct QualityRow {
+    stage: String,
+    inspected: f64,
+    passed: Option<f64>,
+    defective: Option<f64>,
+    defects: Option<f64>,
+    detail_rows: f64,
+    part_number: Option<String>,
+}
+
+fn load_rows(
+    c: &Connection,
+    client: &str,
+    w: Window,
+    f: &Filters,
+) -> Result<Vec<QualityRow>, StoreError> {
+    let mut stmt = c.prepare_cached(
+        "SELECT q.operation_checked, q.units_inspected, q.units_passed, q.units_defective, q.total_defects_count, \
+                (SELECT count(*) FROM defect_details d WHERE d.quality_entry_id = q.quality_entry_id AND d.is_active = 1), \
+                coalesce(j.part_number, pr.part_number) \
+         FROM quality_entries q JOIN work_orders wo ON wo.work_order_id = q.work_order_id \
+         LEFT JOIN jobs j ON j.job_id = q.job_id AND j.is_active = 1 \
+         LEFT JOIN products pr ON pr.product_id = wo.product_id AND pr.is_active = 1 \
+         WHERE q.client_id = ?1 AND q.is_active = 1 AND q.shift_date BETWEEN ?2 AND ?3 \
+           AND (?4 IS NULL OR q.shift_type = ?4) AND (?5 IS NULL OR q.work_order_id = ?5) AND (?6 IS NULL OR wo.product_id = ?6)",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            client,
+            w.from.to_string(),
+            w.to.to_string(),
+            f.shift,
+            f.work_order_id,
+            f.product_id
+        ],
+        |r| {
+            Ok(QualityRow {
+                stage: r.get(0)?,
+                inspected: r.get::<_, i64>(1)? as f64,
+                passed: r.get::<_, Option<i64>>(2)?.map(|x| x as f64),
+                defective: r.get::<_, Option<i64>>(3)?.map(|x| x as f64),
+                defects: r.get::<_, Option<i64>>(4)?.map(|x| x as f64),
+                detail_rows: r.get::<_, i64>(5)? as f64,
+                part_number: r.get(6)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The client's part master: part_number → opportunities_per_unit.
+fn load_parts(c: &Connection, client: &str) -> Result<HashMap<String, f64>, StoreError> {
+    let mut stmt = c.prepare_cached("SELECT part_number, opportunities_per_unit FROM part_opportunities WHERE client_id = ? AND is_active = 1")?;
+    let rows = stmt.query_map([client], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as f64))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// opportunities_per_unit chain: part master (1) → client default (2) → mean of the client's
+/// parts sharing the first 4 characters (3) → 1 (4, `dpmo_equals_ppm`).
+fn opportunities(
+    part: Option<&str>,
+    parts: &HashMap<String, f64>,
+    client_default: Option<f64>,
+) -> (f64, u8) {
+    if let Some(o) = part.and_then(|p| parts.get(p)) {
+        return (*o, 1);
+    }
+    if let Some(d) = client_default {
+        return (d, 2);
+    }
+    if let Some(prefix) = part.and_then(|p| p.get(..4)) {
+        let similar: Vec<f64> = parts
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| *v)
+            .collect();
+        if !similar.is_empty() {
+            return (similar.iter().sum::<f64>() / similar.len() as f64, 3);
+        }
+    }
+    (1.0, 4)
+}
+
+pub fn gather(
+    c: &Connection,
+    client: &str,
+    w: Window,
+    f: &Filters,
+    settings: &serde_json::Value,
+) -> Result<QualityInputs, StoreError> {
+    let rows = load_rows(c, client, w, f)?;
+    let parts = load_parts(c, client)?;
+    let client_default = settings["default_opportunities_per_unit"]
+        .as_f64()
+        .filter(|x| *x > 0.0);
+    let mut out = QualityInputs::default();
+    let (mut inspected, mut defective, mut passed, mut defects, mut opps) =
+        (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut no_qc, mut ones) = (0u64, 0u64);
+    let mut stages: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    for q in &rows {
+        // units_defective: recorded → inspected − passed (recorded passed) → 0 (no_qc_data).
+        let d = match (q.defective, q.passed) {
+            (Some(d), _) => (d, 1),
+            (None, Some(p)) => ((q.inspected - p).max(0.0), 2),
+            (None, None) => (0.0, 4),
+        };
+        // units_passed: recorded → inspected − defective (recorded defective) → all passed.
+        let p = match (q.passed, q.defective) {
+            (Some(p), _) => (p, 1),
+            (None, Some(d)) => ((q.inspected - d).max(0.0), 2),
+            (None, None) => (q.inspected, 4),
+        };
+        // total_defects_count: recorded → count of defect detail rows → resolved defective units.
+        let t = match q.defects {
+            Some(t) => (t, 1),
+            None if q.detail_rows > 0.0 => (q.detail_rows, 2),
+            None => (d.0, 3),
+        };
+        let o = opportunities(q.part_number.as_deref(), &parts, client_default);
+        no_qc += u64::from(d.1 == 4);
+        ones += u64::from(o.1 == 4);
+        out.ppm.provenance.add("units_inspected", 1);
+        out.ppm.provenance.add("units_defective", d.1);
+        out.dpmo.provenance.add("units_inspected", 1);
+        out.dpmo.provenance.add("opportunities_per_unit", o.1);
+        out.dpmo.provenance.add("total_defects_count", t.1);
+        for k in [&mut out.fpy, &mut out.rty_stages] {
+            k.provenance.add("units_inspected", 1);
+            k.provenance.add("units_passed", p.1);
+        }
+        inspected += q.inspected;
+        defective += d.0;
+        passed += p.0;
+        defects += t.0;
+        opps += q.inspected * o.0;
+        let s = stages.entry(q.stage.clone()).or_default();
+        s.0 += p.0;
+        s.1 += q.inspected;
+    }
+    let n = rows.len() as i64;
+    out.ppm.int("units_defective", defective as i64);
+    out.ppm.int("units_inspected", inspected as i64);
+    out.ppm.int("entries", n);
+    out.ppm.warn_count(
+        "no_qc_data",
+        no_qc,
+        "No defect data on some quality rows: assumed zero",
+    );
+    out.dpmo.int("total_defects", defects as i64);
+    out.dpmo.float("opportunities", opps);
+    out.dpmo.int("entries", n);
+    out.dpmo.warn_count(
+        "dpmo_equals_ppm",
+        ones,
+        "No opportunities per unit known: 1 assumed, DPMO equals PPM",
+    );
+    out.fpy.int("units_passed", passed as i64);
+    out.fpy.int("units_inspected", inspected as i64);
+    out.fpy.int("entries", n);
+    let stage_list = stages
+        .into_iter()
+        .map(|(stage, (p, i))| {
+            ScriptValue::Map(BTreeMap::from([
+                ("stage".to_owned(), ScriptValue::Str(stage)),
+                ("units_passed".to_owned(), ScriptValue::Int(p as i64)),
+                ("units_inspected".to_owned(), ScriptValue::Int(i as i64)),
+            ]))
+        })
+        .collect();
+    out.rty_stages
+        .input
+        .insert("stages".into(), ScriptValue::Array(stage_list));
+    Ok(out)
+}
