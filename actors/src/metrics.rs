@@ -15,6 +15,8 @@ pub struct EngineMetrics {
     pub rejections: IntCounterVec,
     /// kpi_ops_kpi_eval_duration_seconds{kpi}
     pub kpi_eval: HistogramVec,
+    /// kpi_ops_kpi_cache_requests_total{result}: `hit` or `miss` of the per-client KPI cache
+    pub kpi_cache: IntCounterVec,
     /// kpi_ops_kpi_script_errors_total{kpi, kind}
     pub script_errors: IntCounterVec,
     /// kpi_ops_login_failures_total{reason}
@@ -72,6 +74,11 @@ impl EngineMetrics {
                 &["kpi"],
             )
             .unwrap(),
+            kpi_cache: IntCounterVec::new(
+                Opts::new("kpi_ops_kpi_cache_requests_total", "KPI cache lookups"),
+                &["result"],
+            )
+            .unwrap(),
             script_errors: IntCounterVec::new(
                 Opts::new("kpi_ops_kpi_script_errors_total", "Script failures"),
                 &["kpi", "kind"],
@@ -101,6 +108,7 @@ impl EngineMetrics {
         r.register(Box::new(m.rejections.clone())).unwrap();
         r.register(Box::new(m.kpi_eval.clone())).unwrap();
         r.register(Box::new(m.script_errors.clone())).unwrap();
+        r.register(Box::new(m.kpi_cache.clone())).unwrap();
         r.register(Box::new(m.login_failures.clone())).unwrap();
         r.register(Box::new(m.db_size.clone())).unwrap();
         r.register(Box::new(m.build_info.clone())).unwrap();

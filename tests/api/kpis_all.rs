@@ -231,6 +231,15 @@ async fn absenteeism_worked_examples_and_default() {
         [],
     )
     .unwrap();
+    // The row bypassed the writer: a settings write through the API marks the client changed.
+    let res = app
+        .put(
+            "/api/clients/AB-1/settings",
+            Some(&app.admin),
+            &json!({"settings": {}}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
     let k = kpis(&app, "AB-1", "from=2025-12-01&to=2025-12-01").await;
     assert_eq!(
         value(&k["absenteeism"]),
@@ -306,4 +315,75 @@ async fn wip_aging_and_otd_worked_examples() {
     let k = kpis(&app, "WO-1C", "from=2025-12-01&to=2025-12-31").await;
     assert_eq!(value(&k["otd"]), Some(100.0), "{}", k["otd"]);
     assert_eq!(value(&k["true_otd"]), Some(50.0), "{}", k["true_otd"]);
+}
+
+/// Repeated reads are served from the per-client cache; a confirmed write to the client is
+/// visible on the very next read, and a write to another client does not drop this one's entry.
+#[actix_web::test]
+async fn cache_serves_repeats_and_never_hides_a_confirmed_write() {
+    let app = spawn_app().await;
+    app.create_client("CA-1").await;
+    app.create_client("CA-2").await;
+    app.master_data("CA-1", "CA-WO", Some(0.5), None).await;
+    app.master_data("CA-2", "CA2-WO", Some(0.5), None).await;
+    let post = |client: &'static str, wo: &'static str, units: i64, day: &'static str| {
+        let body = json!({"client_id": client, "work_order_id": wo, "shift_date": day, "shift_type": "SHIFT_1ST",
+                          "units_produced": units, "employees_assigned": 10, "shift_hours_scheduled": 9});
+        let app = &app;
+        async move {
+            assert_eq!(
+                app.post("/api/production", Some(&app.admin), &body)
+                    .await
+                    .status(),
+                StatusCode::CREATED
+            )
+        }
+    };
+    post("CA-1", "CA-WO", 90, "2025-12-01").await;
+    let q = "from=2025-12-01&to=2025-12-31";
+    // 90 × 0.5 = 45 of 90 h → 50 %.
+    assert_eq!(
+        value(&kpis(&app, "CA-1", q).await["efficiency"]),
+        Some(50.0)
+    );
+    let hits = |m: &str| {
+        m.lines()
+            .find(|l| l.starts_with("kpi_ops_kpi_cache_requests_total{result=\"hit\"}"))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let before = hits(&app.get("/metrics", None).await.text().await.unwrap());
+    assert_eq!(
+        value(&kpis(&app, "CA-1", q).await["efficiency"]),
+        Some(50.0)
+    );
+    let after = hits(&app.get("/metrics", None).await.text().await.unwrap());
+    assert_eq!(after, before + 1.0, "the repeat was a cache hit");
+    // A write to another client keeps CA-1's entry; a write to CA-1 shows at once.
+    post("CA-2", "CA2-WO", 10, "2025-12-01").await;
+    assert_eq!(
+        value(&kpis(&app, "CA-1", q).await["efficiency"]),
+        Some(50.0)
+    );
+    let after_other = hits(&app.get("/metrics", None).await.text().await.unwrap());
+    assert_eq!(
+        after_other,
+        after + 1.0,
+        "still a hit after another client's write"
+    );
+    post("CA-1", "CA-WO", 270, "2025-12-02").await;
+    // (90 + 270) × 0.5 = 180 of 180 h → 100 %.
+    assert_eq!(
+        value(&kpis(&app, "CA-1", q).await["efficiency"]),
+        Some(100.0)
+    );
+    // An operator of another client still gets 403, never a cached body.
+    let op = app
+        .user_token("operator9", "OPERATOR_DATAENTRY", &["CA-2"])
+        .await;
+    let res = app
+        .get(&format!("/api/clients/CA-1/kpis?{q}"), Some(&op))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

@@ -3,6 +3,7 @@
 //! confidence and rounding.
 pub mod actor;
 pub mod attendance;
+pub mod cache;
 pub mod cases;
 pub mod inputs;
 pub mod orders;

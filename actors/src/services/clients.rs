@@ -99,6 +99,8 @@ pub(crate) fn writable_client(
     client_id: &str,
 ) -> Result<ClientRow, EngineError> {
     let row = visible_client(conn, caller, client_id)?;
+    // Every tenant write passes here inside its writer job: mark the client's cached KPIs stale.
+    crate::store::writer::touch(client_id);
     if row.get("is_active").and_then(Value::as_bool) != Some(true) {
         return Err(EngineError::conflict(
             "client_inactive",

@@ -6,6 +6,7 @@ use crate::domain::time::{parse_day, today_utc};
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::kpi::actor::Evaluate;
+use crate::kpi::cache::CacheKey;
 use crate::kpi::inputs::{Filters, InferenceSettings, KpiInputs, Window};
 use crate::kpi::result::{Assemble, KpiResult, KpiWarning, Provenance, assemble};
 use crate::kpi::script::EvalContext;
@@ -17,6 +18,7 @@ use chrono::Days;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The KPIs this build computes (the other names of kpis.md arrive with the KPI engine issue).
@@ -139,7 +141,43 @@ pub fn resolve_window(from: Option<&str>, to: Option<&str>) -> Result<Window, En
 }
 
 impl Engine {
+    /// All KPIs of a client over a window, from the per-client cache while no write to the client
+    /// (or global change) happened since it was computed.
     pub async fn client_kpis(
+        &self,
+        caller: &Caller,
+        client_id: String,
+        window: Window,
+        filters: Filters,
+    ) -> Result<Arc<KpisResponse>, EngineError> {
+        let key = CacheKey {
+            client_id: client_id.clone(),
+            from: window.from.to_string(),
+            to: window.to.to_string(),
+            shift: filters.shift.clone(),
+            work_order_id: filters.work_order_id.clone(),
+            product_id: filters.product_id.clone(),
+            today: today_utc().to_string(),
+        };
+        // Read the generation first: a write committed after this point invalidates what follows.
+        let generation = self.inner.writer.generations().of(&client_id);
+        let cache = self.inner.kpi.cache();
+        if caller.scope.can_read(&client_id)
+            && let Some(hit) = cache.get(&key, generation)
+        {
+            self.metrics().kpi_cache.with_label_values(&["hit"]).inc();
+            return Ok(hit);
+        }
+        self.metrics().kpi_cache.with_label_values(&["miss"]).inc();
+        let fresh = Arc::new(
+            self.compute_kpis(caller, client_id, window, filters)
+                .await?,
+        );
+        cache.put(key, generation, fresh.clone());
+        Ok(fresh)
+    }
+
+    async fn compute_kpis(
         &self,
         caller: &Caller,
         client_id: String,

@@ -7,9 +7,11 @@
 //! which an actix mailbox hides (docs/decisions.md).
 use super::StoreError;
 use rusqlite::Connection;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 /// What a write job sees: the connection inside its savepoint.
@@ -55,11 +57,69 @@ where
     }
 }
 
+/// Data generations: bumped after each commit for every client the batch touched (and for all
+/// clients on a global change), before any caller hears back. A cache entry computed at
+/// generation g is valid while the generation is still g, so a cache can never serve data older
+/// than a confirmed write.
+/// (global generation, client generation) at the time a value was computed.
+pub type Generation = (u64, u64);
+
+#[derive(Default)]
+pub struct Generations {
+    all: AtomicU64,
+    per_client: Mutex<HashMap<String, u64>>,
+}
+
+impl Generations {
+    /// (global generation, the client's generation).
+    pub fn of(&self, client: &str) -> Generation {
+        let mine = self
+            .per_client
+            .lock()
+            .expect("generations")
+            .get(client)
+            .copied()
+            .unwrap_or(0);
+        (self.all.load(Ordering::Acquire), mine)
+    }
+
+    fn bump(&self, all: bool, clients: HashSet<String>) {
+        if all {
+            self.all.fetch_add(1, Ordering::AcqRel);
+        }
+        if !clients.is_empty() {
+            let mut map = self.per_client.lock().expect("generations");
+            for c in clients {
+                *map.entry(c).or_default() += 1;
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// Clients touched by the jobs of the batch running on this (the writer's) thread.
+    static TOUCHED: RefCell<(bool, HashSet<String>)> = RefCell::new((false, HashSet::new()));
+}
+
+/// Called inside a write job: this batch changes data of `client`.
+pub fn touch(client: &str) {
+    TOUCHED.with(|t| {
+        t.borrow_mut().1.insert(client.to_owned());
+    });
+}
+
+/// Called inside a write job: this batch changes something every client's values depend on
+/// (a global formula script, say).
+pub fn touch_all() {
+    TOUCHED.with(|t| t.borrow_mut().0 = true);
+}
+
 /// Handle to the writer thread. Cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
     tx: SyncSender<Box<dyn Job>>,
     depth: Arc<AtomicI64>,
+    generations: Arc<Generations>,
 }
 
 impl Writer {
@@ -68,11 +128,21 @@ impl Writer {
         let (tx, rx) = sync_channel::<Box<dyn Job>>(capacity);
         let depth = Arc::new(AtomicI64::new(0));
         let thread_depth = depth.clone();
+        let generations = Arc::new(Generations::default());
+        let thread_generations = generations.clone();
         std::thread::Builder::new()
             .name("kpi-writer".into())
-            .spawn(move || run(conn, rx, thread_depth))
+            .spawn(move || run(conn, rx, thread_depth, thread_generations))
             .expect("spawn writer thread");
-        Writer { tx, depth }
+        Writer {
+            tx,
+            depth,
+            generations,
+        }
+    }
+
+    pub fn generations(&self) -> &Arc<Generations> {
+        &self.generations
     }
 
     /// Queued + running jobs (the `writer` mailbox depth).
@@ -118,7 +188,12 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, rx: Receiver<Box<dyn Job>>, depth: Arc<AtomicI64>) {
+fn run(
+    mut conn: Connection,
+    rx: Receiver<Box<dyn Job>>,
+    depth: Arc<AtomicI64>,
+    generations: Arc<Generations>,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -131,6 +206,9 @@ fn run(mut conn: Connection, rx: Receiver<Box<dyn Job>>, depth: Arc<AtomicI64>) 
         if let Err(e) = &commit {
             tracing::error!(error = %e, jobs = batch.len(), "write batch failed");
         }
+        // Before any reply: a caller that hears "done" and reads again never gets a stale cache.
+        let (all, clients) = TOUCHED.with(|t| std::mem::take(&mut *t.borrow_mut()));
+        generations.bump(all, clients);
         let n = batch.len() as i64;
         for job in batch {
             job.reply(commit.clone());
