@@ -125,6 +125,14 @@ impl From<EngineError> for ApiError {
             EngineError::Conflict { code, message } => {
                 ApiError::new(StatusCode::CONFLICT, code, message)
             }
+            EngineError::ConflictOn {
+                code,
+                message,
+                details,
+            } => ApiError {
+                details,
+                ..ApiError::new(StatusCode::CONFLICT, code, message)
+            },
             EngineError::TooMany {
                 code,
                 message,

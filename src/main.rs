@@ -1,4 +1,4 @@
-//! `kpi-ops`: serve | demo | migrate | user create | config check.
+//! `kpi-ops`: serve | demo | migrate | user create | config check | scripts check.
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kpi_ops::config::{Config, ConfigError};
@@ -44,6 +44,18 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Formula script tools.
+    Scripts {
+        #[command(subcommand)]
+        command: ScriptsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScriptsCommand {
+    /// Compile every `<kpi>.rhai` of DIR (default KPI_SCRIPTS_DIR) and run its @case lines;
+    /// prints `file:line:column: message` per problem, exits 1 when there is any.
+    Check { dir: Option<PathBuf> },
 }
 
 #[derive(Subcommand)]
@@ -158,6 +170,22 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
             println!("{}", user.user_id);
+            Ok(())
+        }
+        Command::Scripts {
+            command: ScriptsCommand::Check { dir },
+        } => {
+            let dir = dir.unwrap_or_else(|| config.kpi_scripts_dir.clone());
+            let report = kpi_engine::kpi::check::check_dir(&dir)
+                .with_context(|| format!("cannot read {}", dir.display()))?;
+            for problem in &report.problems {
+                println!("{problem}");
+            }
+            match (report.files, report.problems.len()) {
+                (0, _) => anyhow::bail!("no .rhai file in {}", dir.display()),
+                (files, 0) => println!("{files} formula file(s) OK in {}", dir.display()),
+                (files, n) => anyhow::bail!("{n} problem(s) in {files} formula file(s)"),
+            }
             Ok(())
         }
         Command::Config {

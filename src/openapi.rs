@@ -217,6 +217,87 @@ pub const ROUTES: &[Route] = &[
         false,
         200,
     ),
+    (
+        "get",
+        "/api/kpi-scripts",
+        "Formula scripts: current global version of each KPI and the overrides of visible clients; every role",
+        "kpi-scripts",
+        true,
+        false,
+        200,
+    ),
+    (
+        "get",
+        "/api/kpi-scripts/{name}",
+        "A formula script (?client_id: the script in force for that client) with its version history; every role",
+        "kpi-scripts",
+        true,
+        false,
+        200,
+    ),
+    (
+        "put",
+        "/api/kpi-scripts/{name}",
+        "Publish a new version {source, comment, client_id?} after its check (422 script_check_failed); ADMIN",
+        "kpi-scripts",
+        true,
+        true,
+        200,
+    ),
+    (
+        "post",
+        "/api/kpi-scripts/{name}/check",
+        "Check a draft {source, client_id?, backtest?}: compile, @case tests, back-test over the last 8 complete ISO weeks; ADMIN, POWERUSER",
+        "kpi-scripts",
+        true,
+        true,
+        200,
+    ),
+    (
+        "post",
+        "/api/kpi-scripts/{name}/rollback",
+        "Copy version N into a new version {version, client_id?, comment?}; {version: null, client_id} removes the client's override; ADMIN",
+        "kpi-scripts",
+        true,
+        true,
+        200,
+    ),
+    (
+        "get",
+        "/api/audit",
+        "Audit trail, newest first (?client_id, entity, entity_id, user_id, action, from, to, limit, cursor); ADMIN, POWERUSER, LEADER (assigned clients)",
+        "audit",
+        true,
+        false,
+        200,
+    ),
+    (
+        "get",
+        "/api/imports",
+        "Import log (?client_id, resource, from, to, limit, cursor); ADMIN, POWERUSER all, LEADER assigned clients, OPERATOR own",
+        "imports",
+        true,
+        false,
+        200,
+    ),
+    (
+        "post",
+        "/api/imports/{token}/confirm",
+        "Commit exactly the previewed valid rows (?all_or_nothing=true; Idempotency-Key); single use, 30 min",
+        "imports",
+        true,
+        false,
+        201,
+    ),
+    (
+        "get",
+        "/api/imports/{token}/rows",
+        "Rows of a preview past the first 200 (?cursor, limit); the previewing user only",
+        "imports",
+        true,
+        false,
+        200,
+    ),
 ];
 
 fn field_schema(kind: Kind) -> Value {
@@ -372,6 +453,114 @@ fn build() -> Value {
                 path_params(&item),
             ),
         );
+        let mut delete_params = path_params(&item);
+        delete_params.push(json!({"name": "cascade", "in": "query", "required": false, "schema": {"type": "boolean"},
+            "description": "also soft-delete the active rows that depend on this one"}));
+        let mut delete = operation(
+            &format!("Soft-delete a {name} record (ADMIN; audited)"),
+            name,
+            true,
+            None,
+            200,
+            delete_params,
+        );
+        delete["responses"]["409"] = error_response("has_dependents, client_inactive");
+        add("delete", item.clone(), delete);
+        if res.verify.is_some() {
+            let ids = json!({"type": "object", "required": ["ids"], "properties": {
+                "ids": {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"type": "string"}}}});
+            add(
+                "post",
+                format!("/api/{name}/verify"),
+                operation(
+                    &format!(
+                        "Verify {name} entries of another person (LEADER on assigned clients, ADMIN): \
+                         {{verified, verified_ids, errors: [{{id, code, message}}]}}"
+                    ),
+                    name,
+                    true,
+                    Some(ids),
+                    200,
+                    vec![],
+                ),
+            );
+        }
+        let csv = json!({"text/csv": {"schema": {"type": "string"}}});
+        let export_params: Vec<Value> = ["client_id", "from", "to", "include_deleted"]
+            .iter()
+            .chain(res.filters.iter())
+            .map(|p| json!({"name": p, "in": "query", "required": false, "schema": {"type": "string"}}))
+            .collect();
+        let mut export = operation(
+            &format!("Export {name} as CSV (streamed; formula cells neutralised)"),
+            name,
+            true,
+            None,
+            200,
+            export_params,
+        );
+        export["responses"]["200"]["content"] = csv.clone();
+        add("get", format!("/api/{name}/export.csv"), export);
+        let mut template = operation(
+            &format!("CSV template for {name}: header and one example row"),
+            name,
+            true,
+            None,
+            200,
+            vec![],
+        );
+        template["responses"]["200"]["content"] = csv;
+        add("get", format!("/api/{name}/csv-template"), template);
+        let aon = vec![
+            json!({"name": "all_or_nothing", "in": "query", "required": false, "schema": {"type": "boolean"}}),
+            json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 200}}),
+        ];
+        let batch_body = json!({"type": "object", "required": ["entries"], "properties": {
+            "client_id": {"type": "string"}, "entries": {"type": "array", "items": reference.clone()}}});
+        let upload = json!({"required": true, "content": {"multipart/form-data": {"schema": {"type": "object",
+            "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}, "client_id": {"type": "string"}}}}}});
+        for (path, summary, status, multipart) in [
+            (
+                "batch",
+                "Create many records (partial, or ?all_or_nothing=true)",
+                201,
+                false,
+            ),
+            (
+                "batch/preview",
+                "Read-back of a batch: validates, saves nothing, returns a token",
+                200,
+                false,
+            ),
+            (
+                "csv-upload",
+                "Upload a CSV file (multipart part file, optional client_id)",
+                201,
+                true,
+            ),
+            (
+                "csv-upload/preview",
+                "Read-back of a CSV file: validates, saves nothing, returns a token",
+                200,
+                true,
+            ),
+        ] {
+            let mut op = operation(
+                &format!("{summary}: {name}"),
+                name,
+                true,
+                (!multipart).then(|| batch_body.clone()),
+                status,
+                aon.clone(),
+            );
+            if multipart {
+                op["requestBody"] = upload.clone();
+            }
+            op["responses"]["409"] =
+                error_response("conflict (feature_disabled, idempotency_conflict)");
+            op["responses"]["413"] = error_response("payload_too_large");
+            add("post", format!("/api/{name}/{path}"), op);
+        }
     }
     json!({
         "openapi": "3.1.0",

@@ -1,6 +1,7 @@
 //! `Engine`: the typed handles the edge receives. Owns the writer, the read pool, the KPI
 //! actor and the metric registry; services are `impl Engine` blocks in `services/`.
 use crate::error::EngineError;
+use crate::ingest::actor::IngestHandle;
 use crate::kpi::actor::KpiHandle;
 use crate::metrics::EngineMetrics;
 use crate::store::users::User;
@@ -44,6 +45,8 @@ pub(crate) struct Inner {
     pub writer: Writer,
     pub reads: Reads,
     pub kpi: KpiHandle,
+    /// Parses uploads off the async threads; its slots bound the imports in flight.
+    pub ingest: IngestHandle,
     pub metrics: EngineMetrics,
     pub config: EngineConfig,
     pub started: Instant,
@@ -78,11 +81,13 @@ impl Engine {
         let script_import_failures =
             crate::kpi::scripts::import_files(&writer, &reads, &config.kpi_scripts_dir).await?;
         let kpi = KpiHandle::start(metrics.clone());
+        let ingest = IngestHandle::start();
         Ok(Engine {
             inner: Arc::new(Inner {
                 writer,
                 reads,
                 kpi,
+                ingest,
                 metrics,
                 config,
                 started: Instant::now(),
@@ -133,6 +138,9 @@ impl Engine {
         m.mailbox_depth
             .with_label_values(&["kpi"])
             .set(self.inner.kpi.depth());
+        m.mailbox_depth
+            .with_label_values(&["ingest"])
+            .set(self.inner.ingest.depth());
         let db = &self.inner.config.database_path;
         let size = |p: PathBuf| std::fs::metadata(p).map(|m| m.len() as i64).unwrap_or(0);
         m.db_size.with_label_values(&["main"]).set(size(db.clone()));

@@ -24,6 +24,14 @@ pub enum EngineError {
     /// 409 with a stable code.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// 409 with a stable code that names the fields involved (`floater_double_booked`,
+    /// `has_dependents` ...).
+    #[error("{message}")]
+    ConflictOn {
+        code: &'static str,
+        message: String,
+        details: Vec<FieldError>,
+    },
     /// 429 with a stable code and seconds to wait.
     #[error("{message}")]
     TooMany {
@@ -59,6 +67,15 @@ impl EngineError {
         EngineError::Conflict {
             code,
             message: message.into(),
+        }
+    }
+    /// A 409 naming `field` (its detail carries the message too).
+    pub fn conflict_on(code: &'static str, field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        EngineError::ConflictOn {
+            code,
+            details: vec![FieldError::new(field, message.clone())],
+            message,
         }
     }
     pub fn not_found(what: impl Into<String>) -> Self {

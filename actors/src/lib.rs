@@ -3,6 +3,7 @@
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod ingest;
 pub mod kpi;
 pub mod metrics;
 pub mod resources;

@@ -1,13 +1,18 @@
 //! The HTTP edge: thin handlers, one module per area. Handlers parse, call one `Engine`
 //! service, and shape the JSON; the rules live in the engine.
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod clients;
+pub mod exports;
 pub mod guard;
 pub mod health;
+pub mod ingest;
 pub mod kpis;
 pub mod login;
+pub mod multipart;
 pub mod records;
+pub mod scripts;
 pub mod users;
 
 use crate::config::Config;
@@ -38,6 +43,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     users::configure(cfg);
     clients::configure(cfg);
     kpis::configure(cfg);
+    scripts::configure(cfg);
+    audit::configure(cfg);
+    exports::configure(cfg);
+    ingest::configure(cfg); // before records: /api/{res}/batch must win over /api/{res}/{id}
     records::configure(cfg);
 }
 

@@ -14,10 +14,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         let base = format!("/api/{}", res.name);
         let item = format!("/api/{}/{{id}}", res.name);
         cfg.route(&base, web::get().to(list))
-            .route(&base, web::post().to(create))
-            .route(&item, web::get().to(get))
-            .route(&item, web::patch().to(patch));
+            .route(&base, web::post().to(create));
+        // static segments before `{id}`, so they win
+        if res.verify.is_some() {
+            cfg.route(&format!("/api/{}/verify", res.name), web::post().to(verify));
+        }
+        cfg.route(&item, web::get().to(get))
+            .route(&item, web::patch().to(patch))
+            .route(&item, web::delete().to(delete));
     }
+}
+
+/// `true` when the query string carries `name=true`.
+fn flag(req: &HttpRequest, name: &str) -> bool {
+    web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(|q| q.iter().any(|(k, v)| k == name && v == "true"))
+        .unwrap_or(false)
 }
 
 /// The resource named by the first path segment after /api (routes are registered per resource).
@@ -76,6 +88,9 @@ async fn create(
     body: JsonObject,
 ) -> ApiResult<HttpResponse> {
     let res = resource(&req)?;
+    if let Some(key) = super::ingest::idempotency_key(&req)? {
+        return super::ingest::create_idempotent(&state, &req, &auth, res, body.0, key).await;
+    }
     Ok(HttpResponse::Created().json(saved(
         state.engine.create_record(&auth.0, res, body.0).await?,
     )))
@@ -88,7 +103,7 @@ async fn get(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let res = resource(&req)?;
-    let include_deleted = req.query_string().contains("include_deleted=true");
+    let include_deleted = flag(&req, "include_deleted");
     Ok(HttpResponse::Ok().json(
         state
             .engine
@@ -111,4 +126,37 @@ async fn patch(
             .patch_record(&auth.0, res, path.into_inner(), body.0)
             .await?,
     )))
+}
+
+/// DELETE /api/{res}/{id}[?cascade=true] (ADMIN): soft delete.
+async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Auth,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let res = resource(&req)?;
+    let cascade = flag(&req, "cascade");
+    Ok(HttpResponse::Ok().json(
+        state
+            .engine
+            .delete_record(&auth.0, res, path.into_inner(), cascade)
+            .await?,
+    ))
+}
+
+/// POST /api/{res}/verify `{"ids": [...]}` → `{"verified": n, "verified_ids", "errors"}`.
+async fn verify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Auth,
+    body: JsonObject,
+) -> ApiResult<HttpResponse> {
+    let res = resource(&req)?;
+    let out = state.engine.verify_records(&auth.0, res, body.0).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "verified": out.verified.len(),
+        "verified_ids": out.verified,
+        "errors": out.errors,
+    })))
 }

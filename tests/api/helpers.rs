@@ -194,3 +194,20 @@ pub async fn error_code(res: Response) -> (StatusCode, String) {
         body["error"]["code"].as_str().unwrap_or("").to_owned(),
     )
 }
+
+/// Like `spawn_app`, with extra configuration (e.g. `MAX_EMPLOYEES_PER_CLIENT`).
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let mut app = spawn_bare(extra).await;
+    let res = app.post("/api/auth/register", None, &json!({"username": "admin", "password": ADMIN_PASSWORD, "email": "admin@example.com", "role": "ADMIN"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "first-run register");
+    app.admin = app.login("admin", ADMIN_PASSWORD).await;
+    app
+}
+
+/// The body of a response with the expected status (the body is shown when it differs).
+pub async fn expect_status(res: Response, status: StatusCode, what: &str) -> Value {
+    let got = res.status();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "{what}: {body}");
+    body
+}

@@ -361,8 +361,8 @@ async fn work_order_status_rules() {
         )
         .await;
     assert_eq!(
-        res.status(),
-        StatusCode::UNPROCESSABLE_ENTITY,
+        error_code(res).await,
+        (StatusCode::CONFLICT, "work_order_closed".into()),
         "standards of a closed WO are frozen"
     );
     let res = app

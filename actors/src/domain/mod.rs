@@ -6,7 +6,7 @@ pub mod time;
 
 pub use ids::ClientId;
 pub use role::Role;
-pub use scope::{ClientWrite, TenantScope};
+pub use scope::{ClientWrite, RowWrite, SharedWrite, TenantScope};
 
 use serde::Serialize;
 

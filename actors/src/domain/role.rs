@@ -45,6 +45,16 @@ impl Role {
         matches!(self, Role::Admin | Role::LeaderDataconfig)
     }
 
+    /// Deletes, restores and shared master rows (floaters).
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::Admin)
+    }
+
+    /// Verifying entries of another person: ADMIN, LEADER on assigned clients.
+    pub fn may_verify(self) -> bool {
+        matches!(self, Role::Admin | Role::LeaderDataconfig)
+    }
+
     /// Entries (production, downtime ...): everyone but POWERUSER.
     pub fn may_enter_data(self) -> bool {
         !matches!(self, Role::Poweruser)

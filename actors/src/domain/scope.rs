@@ -25,6 +25,36 @@ impl ClientWrite {
     }
 }
 
+/// Proof that a caller may write a shared row, one that belongs to no client (floaters,
+/// AVAILABLE floating-pool rows). Not constructible outside this module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedWrite {
+    _minted: (),
+}
+
+/// The permit of one row write: for a client's row, or for a shared row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowWrite {
+    Client(ClientWrite),
+    Shared(SharedWrite),
+}
+
+impl RowWrite {
+    /// The client of the written row; None for a shared row.
+    pub fn client(&self) -> Option<&ClientId> {
+        match self {
+            RowWrite::Client(w) => Some(w.client()),
+            RowWrite::Shared(_) => None,
+        }
+    }
+}
+
+impl From<ClientWrite> for RowWrite {
+    fn from(w: ClientWrite) -> Self {
+        RowWrite::Client(w)
+    }
+}
+
 impl TenantScope {
     pub fn for_role(role: Role, assigned: impl IntoIterator<Item = ClientId>) -> Self {
         if role.sees_all_clients() {
@@ -52,6 +82,12 @@ impl TenantScope {
         (may_write(role) && self.can_read(client.as_str())).then(|| ClientWrite {
             client: client.clone(),
         })
+    }
+
+    /// A write permit for a shared row (no client) when the role may write those
+    /// (e.g. floaters: ADMIN only).
+    pub fn shared_writer(&self, role: Role, may_write: fn(Role) -> bool) -> Option<SharedWrite> {
+        may_write(role).then_some(SharedWrite { _minted: () })
     }
 
     /// The engine itself (demo loader, scheduler) writes for any client.
@@ -121,6 +157,10 @@ mod tests {
                 Role::may_edit_master_data
             )
             .is_none()
+        );
+        assert!(
+            s.shared_writer(Role::LeaderDataconfig, Role::is_admin)
+                .is_none()
         );
         let p = TenantScope::for_role(Role::Poweruser, []);
         assert!(

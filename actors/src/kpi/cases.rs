@@ -44,6 +44,9 @@ pub struct CaseResult {
     /// The unrounded result (`None` for `()` or a failure).
     pub actual: Option<f64>,
     pub message: Option<String>,
+    /// Where the script failed while running this case (`None` when it ran to a result).
+    #[serde(skip)]
+    pub failure: Option<Diagnostic>,
 }
 
 /// Rounds half-up (away from zero) as values leave the product (spec §1 Numbers): first to 10 decimals
@@ -165,11 +168,13 @@ fn run_case(
         expected: case.expected,
         actual: None,
         message: None,
+        failure: None,
     };
     let output = match sandbox.eval(ast, &ctx, &input) {
         Ok(output) => output,
         Err(failure) => {
             result.message = Some(failure.to_string());
+            result.failure = Some(failure.diagnostic);
             return result;
         }
     };

@@ -5,6 +5,7 @@ pub mod actor;
 pub mod attendance;
 pub mod cache;
 pub mod cases;
+pub mod check;
 pub mod inputs;
 pub mod orders;
 pub mod production;

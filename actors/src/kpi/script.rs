@@ -447,10 +447,25 @@ fn eval_failure(err: &EvalAltResult) -> ScriptFailure {
         ),
         EvalAltResult::ErrorTerminated(..)
         | EvalAltResult::ErrorTooManyVariables(_)
-        | EvalAltResult::ErrorTooManyModules(_)
-        | EvalAltResult::ErrorStackOverflow(_)
-        | EvalAltResult::ErrorDataTooLarge(..) => {
+        | EvalAltResult::ErrorTooManyModules(_) => {
             (ScriptFailureKind::Limit, message_without_position(cause))
+        }
+        // Rhai says only "Stack overflow" / "Length of string too large": name the limit too.
+        EvalAltResult::ErrorStackOverflow(_) => (
+            ScriptFailureKind::Limit,
+            format!("stack overflow: function calls nested deeper than {MAX_CALL_LEVELS} levels"),
+        ),
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            let limit = match what.as_str() {
+                w if w.contains("string") => format!("{MAX_STRING_SIZE} bytes per string"),
+                w if w.contains("array") => format!("{MAX_ARRAY_SIZE} items per array"),
+                w if w.contains("map") => format!("{MAX_MAP_SIZE} keys per map"),
+                _ => "the sandbox's size limits".to_owned(),
+            };
+            (
+                ScriptFailureKind::Limit,
+                format!("{} (limit: {limit})", message_without_position(cause)),
+            )
         }
         _ => (ScriptFailureKind::Runtime, message_without_position(cause)),
     };

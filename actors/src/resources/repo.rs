@@ -1,7 +1,10 @@
-//! Generic SQL for declared resources. Reads take a `TenantScope`; writes take a `ClientWrite`.
-use super::{KeyRule, Resource};
+//! Generic SQL for declared resources. Reads take a `TenantScope`; writes take a `RowWrite`
+//! (a `ClientWrite`, or for shared rows a `SharedWrite`). The tenant column is the resource's
+//! (`client_id`, `client_id_assigned`, `assigned_to_client`); shared rows (NULL) are visible to
+//! everyone.
+use super::{DateRule, KeyRule, Resource, Tenant};
 use crate::domain::time::now_ts;
-use crate::domain::{ClientWrite, TenantScope};
+use crate::domain::{RowWrite, TenantScope};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::rows::{column_names, row_to_json};
 use crate::store::{StoreError, sequences};
@@ -13,11 +16,15 @@ pub type Record = Map<String, Value>;
 /// Keyset position: (date key value, record key) of the last row of a page.
 pub type Cursor = (String, String);
 
+/// Name of the computed date-key column a list selects for its cursor (stripped from rows).
+const DATE_ALIAS: &str = "__date_key";
+
 pub struct ListQuery {
     pub client_id: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
-    /// (field, value) equality filters, values already canonical.
+    /// (field, value) equality filters, values already canonical. `verified` (bool) filters
+    /// on the resource's verification columns.
     pub filters: Vec<(String, Value)>,
     pub limit: usize,
     pub cursor: Option<Cursor>,
@@ -37,6 +44,42 @@ fn to_sql(v: &Value) -> SqlValue {
     }
 }
 
+/// WHERE fragment restricting rows (alias `t`) to the scope; shared rows pass.
+fn scope_sql(res: &Resource, scope: &TenantScope) -> (String, Vec<SqlValue>) {
+    let col = format!("t.{}", res.tenant_column());
+    let (sql, args) = scope.sql_filter(&col);
+    let sql = if res.is_shared() {
+        format!("({col} IS NULL OR {sql})")
+    } else {
+        sql
+    };
+    (sql, args.into_iter().map(SqlValue::Text).collect())
+}
+
+/// The SQL expression of the date key (alias `t`), `''` when blank.
+fn date_expr(res: &Resource) -> Option<String> {
+    let d = res.date_key?;
+    Some(match res.date_rule {
+        DateRule::Own | DateRule::Overlap { .. } => format!("coalesce(t.{d}, '')"),
+        DateRule::Parent { fk, table, key } => {
+            format!("coalesce((SELECT p.{d} FROM {table} p WHERE p.{key} = t.{fk}), '')")
+        }
+    })
+}
+
+/// SQL for the `verified` filter: verified rows, or not yet verified ones.
+fn verified_sql(res: &Resource, want: bool) -> String {
+    let Some(v) = res.verify else {
+        return "0=1".into();
+    };
+    match (v.by, v.flag) {
+        (Some(by), _) if want => format!("t.{by} IS NOT NULL"),
+        (Some(by), _) => format!("t.{by} IS NULL"),
+        (None, Some(flag)) => format!("t.{flag} = {}", want as i64),
+        (None, None) => "0=1".into(),
+    }
+}
+
 /// Lists rows visible in `scope`, ordered by date key desc, then id; keyset pagination.
 pub fn list(
     conn: &Connection,
@@ -44,35 +87,66 @@ pub fn list(
     scope: &TenantScope,
     q: &ListQuery,
 ) -> Result<(Vec<Record>, Option<Cursor>), StoreError> {
-    let (scope_sql, scope_args) = scope.sql_filter("client_id");
-    let mut sql = format!("SELECT * FROM {} WHERE {scope_sql}", res.table);
-    let mut args: Vec<SqlValue> = scope_args.into_iter().map(SqlValue::Text).collect();
+    let (scope_sql, mut args) = scope_sql(res, scope);
+    let date = date_expr(res);
+    let select_date = date
+        .as_deref()
+        .map(|d| format!(", {d} AS {DATE_ALIAS}"))
+        .unwrap_or_default();
+    let mut sql = format!(
+        "SELECT t.*{select_date} FROM {} t WHERE {scope_sql}",
+        res.table
+    );
     if !q.include_deleted {
-        sql.push_str(" AND is_active = 1");
+        sql.push_str(" AND t.is_active = 1");
     }
     if let Some(c) = &q.client_id {
-        sql.push_str(" AND client_id = ?");
+        sql.push_str(&format!(" AND t.{} = ?", res.tenant_column()));
         args.push(SqlValue::Text(c.clone()));
     }
-    let date_expr = res.date_key.map(|d| format!("coalesce({d}, '')"));
-    if let Some(d) = &date_expr {
-        if let Some(from) = &q.from {
-            sql.push_str(&format!(" AND {d} >= ?"));
-            args.push(SqlValue::Text(from.clone()));
+    match (res.date_rule, res.date_key, &date) {
+        (DateRule::Overlap { end }, Some(start), _) => {
+            if let Some(from) = &q.from {
+                sql.push_str(&format!(
+                    " AND t.{start} IS NOT NULL AND coalesce(t.{end}, '9999-12-31') >= ?"
+                ));
+                args.push(SqlValue::Text(from.clone()));
+            }
+            if let Some(to) = &q.to {
+                sql.push_str(&format!(" AND t.{start} <= ?"));
+                args.push(SqlValue::Text(to.clone()));
+            }
         }
-        if let Some(to) = &q.to {
-            sql.push_str(&format!(" AND {d} <= ? AND {d} <> ''"));
-            args.push(SqlValue::Text(to.clone()));
+        (_, _, Some(d)) => {
+            if let Some(from) = &q.from {
+                sql.push_str(&format!(" AND {d} >= ?"));
+                args.push(SqlValue::Text(from.clone()));
+            }
+            if let Some(to) = &q.to {
+                sql.push_str(&format!(" AND {d} <= ? AND {d} <> ''"));
+                args.push(SqlValue::Text(to.clone()));
+            }
         }
+        _ => {}
     }
     for (field, value) in &q.filters {
-        sql.push_str(&format!(" AND {field} = ?"));
-        args.push(to_sql(value));
+        if field == "verified" && res.field("verified").is_none() {
+            sql.push_str(&format!(
+                " AND {}",
+                verified_sql(res, value.as_bool() == Some(true))
+            ));
+        } else if value.is_null() {
+            sql.push_str(&format!(" AND t.{field} IS NULL"));
+        } else {
+            sql.push_str(&format!(" AND t.{field} = ?"));
+            args.push(to_sql(value));
+        }
     }
+    let key = format!("t.{}", res.key);
     if let Some((cd, cid)) = &q.cursor {
-        match &date_expr {
+        match &date {
             Some(d) => {
-                sql.push_str(&format!(" AND ({d} < ? OR ({d} = ? AND {} > ?))", res.key));
+                sql.push_str(&format!(" AND ({d} < ? OR ({d} = ? AND {key} > ?))"));
                 args.extend([
                     SqlValue::Text(cd.clone()),
                     SqlValue::Text(cd.clone()),
@@ -80,14 +154,14 @@ pub fn list(
                 ]);
             }
             None => {
-                sql.push_str(&format!(" AND {} > ?", res.key));
+                sql.push_str(&format!(" AND {key} > ?"));
                 args.push(SqlValue::Text(cid.clone()));
             }
         }
     }
-    match &date_expr {
-        Some(d) => sql.push_str(&format!(" ORDER BY {d} DESC, {} ASC", res.key)),
-        None => sql.push_str(&format!(" ORDER BY {} ASC", res.key)),
+    match &date {
+        Some(d) => sql.push_str(&format!(" ORDER BY {d} DESC, {key} ASC")),
+        None => sql.push_str(&format!(" ORDER BY {key} ASC")),
     }
     sql.push_str(&format!(" LIMIT {}", q.limit + 1));
     let bools = res.bool_columns();
@@ -99,9 +173,8 @@ pub fn list(
     let next = if rows.len() > q.limit {
         rows.truncate(q.limit);
         rows.last().map(|last| {
-            let d = res
-                .date_key
-                .and_then(|k| last.get(k))
+            let d = last
+                .get(DATE_ALIAS)
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_owned();
@@ -115,7 +188,22 @@ pub fn list(
     } else {
         None
     };
+    for row in &mut rows {
+        row.remove(DATE_ALIAS);
+    }
     Ok((rows, next))
+}
+
+/// Whether a stored row is visible in `scope` (shared rows are visible to everyone).
+pub fn visible(res: &Resource, scope: &TenantScope, row: &Record) -> bool {
+    match res.client_of(row) {
+        Some(client) => scope.can_read(client),
+        None => res.is_shared(),
+    }
+}
+
+fn is_active(row: &Record) -> bool {
+    row.get("is_active").and_then(Value::as_bool) == Some(true)
 }
 
 /// The row when it exists and its client is in `scope`; a foreign row reads as missing.
@@ -126,22 +214,33 @@ pub fn get(
     id: &str,
     include_deleted: bool,
 ) -> Result<Option<Record>, StoreError> {
-    let row = get_any(conn, res, id)?;
-    Ok(row.filter(|r| {
-        let client = r.get("client_id").and_then(Value::as_str).unwrap_or("");
-        let active = r.get("is_active").and_then(Value::as_bool).unwrap_or(false);
-        scope.can_read(client) && (active || include_deleted)
-    }))
+    let row = get_unscoped(conn, res, id)?;
+    Ok(row.filter(|r| visible(res, scope, r) && (is_active(r) || include_deleted)))
 }
 
-/// Unscoped lookup, private to this module's callers that check the client right after.
-fn get_any(conn: &Connection, res: &Resource, id: &str) -> Result<Option<Record>, StoreError> {
+/// Unscoped lookup by key, for callers that check the client right after (or maintain a row
+/// on the server's behalf, like a work order's ON_HOLD status).
+pub fn get_unscoped(
+    conn: &Connection,
+    res: &Resource,
+    id: &str,
+) -> Result<Option<Record>, StoreError> {
     let sql = format!("SELECT * FROM {} WHERE {} = ?", res.table, res.key);
     let bools = res.bool_columns();
     let mut stmt = conn.prepare_cached(&sql)?;
     let cols = column_names(&stmt);
     let mut rows = stmt.query_map([id], |r| row_to_json(&cols, r, &bools))?;
     Ok(rows.next().transpose()?)
+}
+
+fn str_of<'r>(rec: &'r Record, k: &str) -> &'r str {
+    rec.get(k).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn key_exists(tx: &Connection, res: &Resource, id: &str) -> Result<bool, StoreError> {
+    let sql = format!("SELECT count(*) FROM {} WHERE {} = ?", res.table, res.key);
+    let n: i64 = tx.prepare_cached(&sql)?.query_row([id], |r| r.get(0))?;
+    Ok(n > 0)
 }
 
 /// Assigns the key by the resource's rule.
@@ -151,40 +250,77 @@ fn assign_key(
     rec: &Record,
     client: &str,
 ) -> Result<String, StoreError> {
+    let compact = |date_field: &str| {
+        let d = str_of(rec, date_field);
+        if d.is_empty() {
+            crate::domain::time::today_utc()
+                .format("%Y%m%d")
+                .to_string()
+        } else {
+            d.replace('-', "")
+        }
+    };
     Ok(match res.key_rule {
-        KeyRule::User => rec
-            .get(res.key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        KeyRule::ClientDot(field) => format!(
-            "{client}.{}",
-            rec.get(field).and_then(Value::as_str).unwrap_or_default()
-        ),
+        // UserOrLine: the resource's check has filled in a blank key.
+        KeyRule::User | KeyRule::UserOrLine { .. } => str_of(rec, res.key).to_owned(),
+        KeyRule::ClientDot(field) => format!("{client}.{}", str_of(rec, field)),
         KeyRule::DatedSequence { date_field, tag } => {
-            let date = rec
-                .get(date_field)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .replace('-', "");
+            let date = compact(date_field);
             let n = sequences::next(tx, res.table, &date)?;
             format!("{date}-{tag}-{n:04}")
+        }
+        KeyRule::DatedEmployee {
+            date_field,
+            employee_field,
+        } => {
+            let date = compact(date_field);
+            let n = sequences::next(tx, res.table, &date)?;
+            format!("{date}-{}-{n:02}", str_of(rec, employee_field))
+        }
+        KeyRule::ParentSequence { parent, tag } => {
+            let p = str_of(rec, parent);
+            let n = sequences::next(tx, res.table, p)?;
+            format!("{p}-{tag}-{n:02}")
+        }
+        KeyRule::EmployeeStamp { employee_field } => {
+            let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+            let base = format!("{}-{stamp}", str_of(rec, employee_field));
+            let mut id = base.clone();
+            let mut n = 1;
+            while key_exists(tx, res, &id)? {
+                n += 1;
+                id = format!("{base}-{n}");
+            }
+            id
         }
     })
 }
 
-/// Inserts a validated record for the permitted client and audits it. Returns the stored row.
+/// Inserts a validated record under its permit and audits it. Returns the stored row.
 pub fn insert(
     tx: &Connection,
     res: &Resource,
-    write: &ClientWrite,
+    write: &RowWrite,
     mut rec: Record,
     caller: &str,
     entry_method: &str,
 ) -> Result<Record, StoreError> {
-    let client = write.client().as_str();
-    rec.insert("client_id".into(), Value::String(client.to_owned()));
-    let key = assign_key(tx, res, &rec, client)?;
+    let client = write.client().map(|c| c.as_str().to_owned());
+    match (res.tenant, &client) {
+        (Tenant::Shared { column, .. }, c) => {
+            rec.insert(column.into(), c.clone().map_or(Value::Null, Value::String));
+        }
+        (_, Some(c)) => {
+            rec.insert("client_id".into(), Value::String(c.clone()));
+        }
+        (_, None) => {
+            return Err(StoreError::Other(format!(
+                "{} rows always belong to a client",
+                res.name
+            )));
+        }
+    }
+    let key = assign_key(tx, res, &rec, client.as_deref().unwrap_or(""))?;
     rec.insert(res.key.into(), Value::String(key.clone()));
     let now = now_ts();
     for (k, v) in [
@@ -213,31 +349,31 @@ pub fn insert(
     );
     tx.prepare_cached(&sql)?
         .execute(params_from_iter(rec.values().map(to_sql)))?;
-    audit::record(
-        tx,
-        &AuditEntry {
-            new_value: Some(Value::Object(rec.clone()).to_string()),
-            ..AuditEntry::new(Some(caller), Some(client), res.entity, &key, "CREATE")
-        },
-    )?;
-    Ok(get_any(tx, res, &key)?.expect("row just inserted"))
+    // A row created by an import carries its import_id; the import writes one audit record
+    // for all its rows (clarification: file hash, counts, user), not one per row.
+    if !rec.get("import_id").is_some_and(Value::is_string) {
+        audit::record(
+            tx,
+            &AuditEntry {
+                new_value: Some(Value::Object(rec.clone()).to_string()),
+                ..AuditEntry::new(Some(caller), client.as_deref(), res.entity, &key, "CREATE")
+            },
+        )?;
+    }
+    Ok(get_unscoped(tx, res, &key)?.expect("row just inserted"))
 }
 
-/// Applies `changes` to the row `id` of the permitted client; one audit row per changed field.
+/// Applies `changes` to the row `before` (read in this transaction with the caller's scope);
+/// one audit row per changed field.
 pub fn update(
     tx: &Connection,
     res: &Resource,
-    write: &ClientWrite,
+    write: &RowWrite,
     before: &Record,
     changes: &Record,
     caller: &str,
 ) -> Result<Record, StoreError> {
-    let id = before
-        .get(res.key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let client = write.client().as_str();
+    let id = str_of(before, res.key).to_owned();
     let changed: Vec<(&String, &Value)> = changes
         .iter()
         .filter(|(k, v)| before.get(k.as_str()) != Some(v))
@@ -248,14 +384,15 @@ pub fn update(
     let now = now_ts();
     let sets: Vec<String> = changed.iter().map(|(k, _)| format!("{k} = ?")).collect();
     let sql = format!(
-        "UPDATE {} SET {}, updated_by = ?, updated_at = ? WHERE {} = ? AND client_id = ?",
+        "UPDATE {} SET {}, updated_by = ?, updated_at = ? WHERE {} = ?",
         res.table,
         sets.join(", "),
         res.key
     );
     let mut args: Vec<SqlValue> = changed.iter().map(|(_, v)| to_sql(v)).collect();
-    args.extend([caller, &now, &id, client].map(|s| SqlValue::Text(s.to_owned())));
+    args.extend([caller, &now, &id].map(|s| SqlValue::Text(s.to_owned())));
     tx.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+    let client = write.client().map(|c| c.as_str());
     for (field, new) in &changed {
         let old = before.get(field.as_str()).cloned().unwrap_or(Value::Null);
         audit::record(
@@ -264,19 +401,137 @@ pub fn update(
                 field: Some(field.as_str()),
                 old_value: (!old.is_null()).then(|| old.to_string()),
                 new_value: (!new.is_null()).then(|| new.to_string()),
-                ..AuditEntry::new(Some(caller), Some(client), res.entity, &id, "UPDATE")
+                ..AuditEntry::new(Some(caller), client, res.entity, &id, "UPDATE")
             },
         )?;
     }
-    Ok(get_any(tx, res, &id)?.expect("row exists"))
+    Ok(get_unscoped(tx, res, &id)?.expect("row exists"))
 }
 
-/// Reads the row for an update, inside the write transaction (no lost update).
-pub fn get_for_write(
+/// Soft delete: `is_active = 0`, `deleted_at`, `deleted_by`; audited as DELETE (with the
+/// row as it was, and `reason` for cascades).
+pub fn soft_delete(
     tx: &Connection,
     res: &Resource,
-    scope: &TenantScope,
+    write: &RowWrite,
+    before: &Record,
+    caller: &str,
+    reason: Option<&str>,
+) -> Result<Record, StoreError> {
+    let id = str_of(before, res.key).to_owned();
+    let now = now_ts();
+    let sql = format!(
+        "UPDATE {} SET is_active = 0, deleted_at = ?1, deleted_by = ?2, updated_at = ?1, updated_by = ?2 \
+         WHERE {} = ?3",
+        res.table, res.key
+    );
+    tx.prepare_cached(&sql)?
+        .execute(rusqlite::params![now, caller, id])?;
+    audit::record(
+        tx,
+        &AuditEntry {
+            old_value: Some(Value::Object(before.clone()).to_string()),
+            reason,
+            ..AuditEntry::new(
+                Some(caller),
+                write.client().map(|c| c.as_str()),
+                res.entity,
+                &id,
+                "DELETE",
+            )
+        },
+    )?;
+    Ok(get_unscoped(tx, res, &id)?.expect("row exists"))
+}
+
+/// Restore of a soft-deleted row: active again, deletion marks cleared; audited as RESTORE.
+pub fn restore(
+    tx: &Connection,
+    res: &Resource,
+    write: &RowWrite,
+    before: &Record,
+    caller: &str,
+) -> Result<Record, StoreError> {
+    let id = str_of(before, res.key).to_owned();
+    let sql = format!(
+        "UPDATE {} SET is_active = 1, deleted_at = NULL, deleted_by = NULL, updated_at = ?1, updated_by = ?2 \
+         WHERE {} = ?3",
+        res.table, res.key
+    );
+    tx.prepare_cached(&sql)?
+        .execute(rusqlite::params![now_ts(), caller, id])?;
+    audit::record(
+        tx,
+        &AuditEntry {
+            field: Some("is_active"),
+            old_value: Some("false".into()),
+            new_value: Some("true".into()),
+            ..AuditEntry::new(
+                Some(caller),
+                write.client().map(|c| c.as_str()),
+                res.entity,
+                &id,
+                "RESTORE",
+            )
+        },
+    )?;
+    Ok(get_unscoped(tx, res, &id)?.expect("row exists"))
+}
+
+/// Marks the row verified by `caller`; audited as VERIFY.
+pub fn set_verified(
+    tx: &Connection,
+    res: &Resource,
+    write: &RowWrite,
+    before: &Record,
+    caller: &str,
+) -> Result<Record, StoreError> {
+    let Some(v) = res.verify else {
+        return Err(StoreError::Other(format!("{} is not verifiable", res.name)));
+    };
+    let id = str_of(before, res.key).to_owned();
+    let now = now_ts();
+    let values = v.set(caller, &now);
+    let sets: Vec<String> = values.keys().map(|k| format!("{k} = ?")).collect();
+    let sql = format!(
+        "UPDATE {} SET {}, updated_by = ?, updated_at = ? WHERE {} = ?",
+        res.table,
+        sets.join(", "),
+        res.key
+    );
+    let mut args: Vec<SqlValue> = values.values().map(to_sql).collect();
+    args.extend([caller, &now, &id].map(|s| SqlValue::Text(s.to_owned())));
+    tx.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+    audit::record(
+        tx,
+        &AuditEntry {
+            new_value: Some(Value::Object(values).to_string()),
+            ..AuditEntry::new(
+                Some(caller),
+                write.client().map(|c| c.as_str()),
+                res.entity,
+                &id,
+                "VERIFY",
+            )
+        },
+    )?;
+    Ok(get_unscoped(tx, res, &id)?.expect("row exists"))
+}
+
+/// Keys of the active rows of `res` whose `column` is `id` (dependants of a deletion).
+pub fn active_keys_where(
+    tx: &Connection,
+    res: &Resource,
+    column: &str,
     id: &str,
-) -> Result<Option<Record>, StoreError> {
-    get(tx, res, scope, id, false)
+) -> Result<Vec<String>, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {column} = ? AND is_active = 1 ORDER BY 1",
+        res.key, res.table
+    );
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let keys = stmt
+        .query_map([id], |r| r.get::<_, String>(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(keys)
 }

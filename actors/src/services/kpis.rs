@@ -205,11 +205,7 @@ impl Engine {
         for (name, inp) in gathered.inputs {
             let script = scripts.get(name).cloned().flatten();
             let provenance = inp.provenance.clone();
-            // No attendance at all in a period with production: 0 %, estimated (§4.14).
-            let fallback = (name == "absenteeism"
-                && gathered.production_entries > 0
-                && matches!(inp.input.get("attendance_rows"), Some(ScriptValue::Int(0))))
-            .then_some(0.0);
+            let fallback = no_data_default(name, gathered.production_entries, &inp);
             let (result, value) = self
                 .timed_kpi(EvalRequest {
                     name,
@@ -354,9 +350,45 @@ impl Engine {
     }
 }
 
+/// No attendance at all in a period with production: absenteeism 0 %, estimated (§4.14).
+fn no_data_default(name: &str, production_entries: i64, inp: &KpiInputs) -> Option<f64> {
+    (name == "absenteeism"
+        && production_entries > 0
+        && matches!(inp.input.get("attendance_rows"), Some(ScriptValue::Int(0))))
+    .then_some(0.0)
+}
+
+/// What `client_kpis` gathers for one client and window, without evaluating anything: the
+/// settings in force and each KPI's inputs (OEE excluded: it combines other KPIs' values) with
+/// its "no data" default. The formula back-test (`services::scripts`) evaluates drafts on it.
+pub(crate) struct WindowInputs {
+    pub settings: Value,
+    pub inputs: Vec<(&'static str, KpiInputs, Option<f64>)>,
+}
+
+pub(crate) fn window_inputs(
+    c: &rusqlite::Connection,
+    client: &str,
+    window: Window,
+) -> Result<WindowInputs, EngineError> {
+    let end_of_period = format!("{}T23:59:59Z", window.to);
+    let settings = settings::in_force(c, client, &end_of_period)?.settings;
+    let gathered = gather_all(c, client, window, &Filters::default(), &settings)?;
+    let entries = gathered.production_entries;
+    let inputs = gathered
+        .inputs
+        .into_iter()
+        .map(|(name, inp)| {
+            let fallback = no_data_default(name, entries, &inp);
+            (name, inp, fallback)
+        })
+        .collect();
+    Ok(WindowInputs { settings, inputs })
+}
+
 /// OEE combines the unrounded component values as fractions (kpis.md §4.8); its confidence is
 /// the mean of the components' confidences, its inferred fields their union.
-fn oee_inputs(raw: &BTreeMap<&str, (Option<f64>, Provenance)>) -> KpiInputs {
+pub(crate) fn oee_inputs(raw: &BTreeMap<&str, (Option<f64>, Provenance)>) -> KpiInputs {
     let mut inputs = KpiInputs::default();
     let mut provenance = Provenance::default();
     for name in ["availability", "performance", "quality_rate"] {

@@ -1,9 +1,15 @@
 //! Business operations, as `impl Engine` blocks: each checks roles and tenant scope, then runs
 //! its reads on the pool and its writes in one writer job (one transaction).
+pub mod audit;
 pub mod auth;
 pub mod clients;
+pub mod exports;
 pub mod health;
+pub mod ingest;
 pub mod kpis;
+pub mod lifecycle;
 pub mod password;
+pub mod record_permits;
 pub mod records;
+pub mod scripts;
 pub mod users;

@@ -1,12 +1,19 @@
-//! Generic create / list / get / patch for the declared resources (resources::defs).
-use super::clients::{visible_client, writable_client};
+//! Generic create / list / get / patch for the declared resources (resources::defs). Deletes
+//! and verification live in `lifecycle`, tenant permits in `record_permits`. Every write runs
+//! in one writer job: tenant permit (a `ClientWrite`, or a `SharedWrite` for shared rows),
+//! cross-field checks, references, SQL, audit, then the resource's `after_write` hook.
+use super::clients::visible_client;
+use super::record_permits::{parent_client, patch_permit, permit, present};
 use crate::domain::{Caller, ClientId, FieldError, Role, TenantScope};
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::resources::constraints::write_error;
 use crate::resources::repo::{self, ListQuery, Record};
 use crate::resources::validate::{Warning, parse_body, parse_value};
-use crate::resources::{CheckCtx, Resource, defs};
+use crate::resources::{AfterWrite, CheckCtx, KeyRule, Kind, Req, Resource, Tenant, defs};
+use crate::store::StoreError;
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 
 /// A stored record plus the warnings of the write that produced it.
 pub struct Saved {
@@ -59,19 +66,6 @@ fn bad_param(field: &str, msg: &str) -> EngineError {
     }
 }
 
-fn check_ctx<'a>(
-    engine: &Engine,
-    conn: &'a rusqlite::Connection,
-    before: Option<&'a Record>,
-) -> CheckCtx<'a> {
-    CheckCtx {
-        conn,
-        max_employees: engine.config().max_employees_per_client as i64,
-        today: crate::domain::time::today_utc(),
-        before,
-    }
-}
-
 /// Config values the row checks need inside a writer job.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -82,7 +76,10 @@ pub struct Limits {
 pub struct Prepared {
     pub record: Record,
     pub warnings: Vec<Warning>,
-    pub client: ClientId,
+    /// The client the body names: `client_id`, or a shared resource's tenant column (None =
+    /// a shared row: a floater, an AVAILABLE pool row). None too for jobs and defects, whose
+    /// client is copied from the parent inside the write transaction.
+    pub client: Option<ClientId>,
 }
 
 /// Parses a create body (no I/O): field types, required fields, defaults, `id_ignored`.
@@ -94,28 +91,50 @@ pub fn prepare_create(
 ) -> Result<Prepared, EngineError> {
     let (record, mut warnings) =
         parse_body(res, body, true, &caller.user_id).map_err(EngineError::invalid)?;
-    if matches!(
-        res.key_rule,
-        crate::resources::KeyRule::DatedSequence { .. }
-    ) && body.get(res.key).is_some_and(|v| !v.is_null())
-    {
+    if res.key_rule.server_assigned() && body.get(res.key).is_some_and(|v| !v.is_null()) {
         warnings.push(Warning {
             field: res.key.into(),
             code: "id_ignored".into(),
             message: format!("{} is assigned by the server", res.key),
         });
     }
-    let client_raw = record
-        .get("client_id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let client = ClientId::parse(&client_raw).map_err(|e| EngineError::invalid(vec![e]))?;
+    let client =
+        match res.tenant {
+            Tenant::Parent { .. } => None,
+            Tenant::Entered | Tenant::Shared { .. } => {
+                let column = res.tenant_column();
+                match record.get(column).and_then(Value::as_str) {
+                    Some(raw) => Some(ClientId::parse(raw).map_err(|e| {
+                        EngineError::invalid(vec![FieldError::new(column, e.message)])
+                    })?),
+                    None if res.is_shared() => None,
+                    None => return Err(EngineError::field(column, "is required")),
+                }
+            }
+        };
     Ok(Prepared {
         record,
         warnings,
         client,
     })
+}
+
+fn check_ctx<'a>(
+    conn: &'a rusqlite::Connection,
+    limits: &Limits,
+    caller: &'a Caller,
+    before: Option<&'a Record>,
+    sent: Option<&'a Map<String, Value>>,
+) -> CheckCtx<'a> {
+    CheckCtx {
+        conn,
+        max_employees: limits.max_employees,
+        today: crate::domain::time::today_utc(),
+        before,
+        sent,
+        user: &caller.user_id,
+        warnings: RefCell::new(Vec::new()),
+    }
 }
 
 /// Inside a writer transaction: tenant and role checks, cross-field rules, same-client
@@ -130,40 +149,40 @@ pub fn insert_prepared(
 ) -> Result<Saved, EngineError> {
     let Prepared {
         mut record,
-        warnings,
+        mut warnings,
         client,
     } = prepared;
-    writable_client(tx, caller, client.as_str())?;
-    let write = caller
-        .scope
-        .writer_for(caller.role, &client, res.may_write)
-        .ok_or_else(|| {
-            EngineError::forbidden(format!("your role cannot create {} records", res.name))
-        })?;
-    let ctx = CheckCtx {
-        conn: tx,
-        max_employees: limits.max_employees,
-        today: crate::domain::time::today_utc(),
-        before: None,
+    let client = match res.tenant {
+        Tenant::Parent { .. } => {
+            let c = parent_client(tx, caller, res, &record)?;
+            if let Some(c) = &c {
+                record.insert("client_id".into(), Value::String(c.to_string()));
+            }
+            c
+        }
+        _ => client,
     };
-    let mut errors = (res.check)(&mut record, &ctx);
-    errors.extend(
-        defs::check_refs(res, &record, tx, client.as_str())
-            .map_err(crate::store::StoreError::from)?,
-    );
+    let write = permit(tx, caller, res, client.as_ref(), res.may_write, "create")?;
+    let ctx = check_ctx(tx, limits, caller, None, None);
+    let mut errors = (res.check)(&mut record, &ctx)?;
+    let client_str = client.as_ref().map_or("", |c| c.as_str());
+    errors.extend(defs::check_refs(res, &record, tx, client_str).map_err(StoreError::from)?);
     if !errors.is_empty() {
         return Err(EngineError::invalid(errors));
     }
-    let record =
-        repo::insert(tx, res, &write, record, &caller.user_id, entry_method).map_err(|e| {
-            EngineError::from_store_dup(
-                e,
-                format!(
-                    "an active {} record with the same key already exists",
-                    res.name
-                ),
-            )
-        })?;
+    let mut record = repo::insert(tx, res, &write, record, &caller.user_id, entry_method)
+        .map_err(|e| write_error(res, e))?;
+    (res.after_write)(
+        tx,
+        &AfterWrite {
+            row: &record,
+            before: None,
+            write: &write,
+            user: &caller.user_id,
+        },
+    )?;
+    present(tx, res, caller.role, &mut record)?;
+    warnings.extend(ctx.warnings.into_inner());
     Ok(Saved { record, warnings })
 }
 
@@ -174,10 +193,188 @@ fn may_edit(caller: &Caller, res: &Resource, before: &Record) -> bool {
     }
     if caller.role == Role::OperatorDataentry {
         let own = before.get("created_by").and_then(Value::as_str) == Some(caller.user_id.as_str());
-        let verified = before.get("verified_by").is_some_and(|v| !v.is_null());
+        let verified = res.verify.is_some_and(|v| v.is_verified(before));
         return own && !verified;
     }
     true
+}
+
+/// Fields a PATCH may not change: the key, `client_id` (entered or copied), the parent link
+/// of jobs/defects, the field a `<client>.<field>` key derives from, and declared extras.
+fn immutable_fields(res: &Resource) -> Vec<&'static str> {
+    let mut v = vec![res.key];
+    if !res.is_shared() {
+        v.push("client_id");
+    }
+    if let Tenant::Parent { field, .. } = res.tenant {
+        v.push(field);
+    }
+    if let KeyRule::ClientDot(field) = res.key_rule {
+        v.push(field);
+    }
+    v.extend(res.immutable);
+    v
+}
+
+fn client_of(res: &Resource, row: &Record) -> Option<ClientId> {
+    res.client_of(row)
+        .map(|c| ClientId::from_trusted(c.to_owned()))
+}
+
+/// A PATCH inside the writer transaction (see `Engine::patch_record`).
+struct Patch<'a> {
+    caller: &'a Caller,
+    limits: Limits,
+    id: &'a str,
+    body: &'a Map<String, Value>,
+    changes: Record,
+    /// `is_active` as sent: true = restore (ADMIN), false = deactivate (employees).
+    active: Option<bool>,
+}
+
+fn patch_in_tx(
+    tx: &rusqlite::Connection,
+    res: &'static Resource,
+    p: Patch,
+) -> Result<Saved, EngineError> {
+    let caller = p.caller;
+    let admin_restore = p.active == Some(true) && caller.role == Role::Admin;
+    let stored = repo::get(tx, res, &caller.scope, p.id, admin_restore)?
+        .ok_or_else(|| EngineError::not_found(format!("{} record", res.name)))?;
+    let was_active = stored.get("is_active").and_then(Value::as_bool) == Some(true);
+    for key in immutable_fields(res) {
+        let sent = p.changes.get(key).or_else(|| p.body.get(key));
+        if let Some(sent) = sent
+            && !sent.is_null()
+            && stored.get(key) != Some(sent)
+        {
+            return Err(EngineError::Invalid {
+                code: "read_only_field",
+                message: format!("{key} cannot change"),
+                details: vec![FieldError::new(
+                    key,
+                    "is read-only; it differs from the stored value",
+                )],
+            });
+        }
+    }
+    if !may_edit(caller, res, &stored) {
+        return Err(EngineError::forbidden(format!(
+            "your role cannot edit this {} record",
+            res.name
+        )));
+    }
+    let deactivate = p.active == Some(false) && was_active;
+    if deactivate && res.name != defs::EMPLOYEES.name {
+        return Err(EngineError::field(
+            "is_active",
+            format!(
+                "use DELETE /api/{}/{{id}} (ADMIN) to delete a record",
+                res.name
+            ),
+        ));
+    }
+    let restoring = !was_active;
+    let mut merged = stored.clone();
+    for (k, v) in &p.changes {
+        merged.insert(k.clone(), v.clone());
+    }
+    if deactivate || restoring {
+        merged.insert("is_active".into(), Value::Bool(restoring));
+    }
+    let before_client = client_of(res, &stored);
+    let mut write = patch_permit(
+        tx,
+        caller,
+        res,
+        before_client.as_ref(),
+        client_of(res, &merged).as_ref(),
+    )?;
+    if restoring && let Tenant::Parent { .. } = res.tenant {
+        parent_client(tx, caller, res, &merged)?;
+    }
+    let ctx = check_ctx(tx, &p.limits, caller, Some(&stored), Some(p.body));
+    let mut errors = (res.check)(&mut merged, &ctx)?;
+    let after_client = client_of(res, &merged);
+    if res.is_shared() {
+        // a check may have released the client (floating pool: AVAILABLE)
+        write = patch_permit(
+            tx,
+            caller,
+            res,
+            before_client.as_ref(),
+            after_client.as_ref(),
+        )?;
+    }
+    let client_str = after_client.as_ref().map_or("", |c| c.as_str());
+    errors.extend(defs::check_refs(res, &merged, tx, client_str).map_err(StoreError::from)?);
+    if !errors.is_empty() {
+        return Err(EngineError::invalid(errors));
+    }
+    // Only declared, non-server fields (plus what checks derived) are written.
+    let fixed = immutable_fields(res);
+    let mut to_write = Map::new();
+    for field in res.fields {
+        let server = field.req == Req::S && !res.derived.contains(&field.name);
+        if server || fixed.contains(&field.name) {
+            continue;
+        }
+        if let Some(v) = merged.get(field.name) {
+            to_write.insert(field.name.into(), v.clone());
+        }
+    }
+    if let Some(v) = res.verify
+        && v.is_verified(&stored)
+        && to_write.iter().any(|(k, val)| stored.get(k) != Some(val))
+    {
+        // a LEADER/ADMIN edit of a verified row clears verification (ingest.md §10)
+        to_write.extend(v.cleared());
+    }
+    if deactivate {
+        to_write.insert("is_active".into(), Value::Bool(false));
+    }
+    let base = if restoring {
+        repo::restore(tx, res, &write, &stored, &caller.user_id).map_err(|e| write_error(res, e))?
+    } else {
+        stored.clone()
+    };
+    let mut record = repo::update(tx, res, &write, &base, &to_write, &caller.user_id)
+        .map_err(|e| write_error(res, e))?;
+    (res.after_write)(
+        tx,
+        &AfterWrite {
+            row: &record,
+            before: Some(&stored),
+            write: &write,
+            user: &caller.user_id,
+        },
+    )?;
+    // the hook may have changed the row itself (a reopened order with an open hold)
+    let key = record
+        .get(res.key)
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if let Some(id) = key
+        && let Some(fresh) = repo::get_unscoped(tx, res, &id)?
+    {
+        record = fresh;
+    }
+    present(tx, res, caller.role, &mut record)?;
+    Ok(Saved {
+        record,
+        warnings: ctx.warnings.into_inner(),
+    })
+}
+
+/// The kind a list filter's value is parsed as (`verified` and `entry_method` are filters
+/// without a declared field).
+fn filter_kind(res: &Resource, name: &str) -> Option<Kind> {
+    match (name, res.field(name)) {
+        (_, Some(f)) => Some(f.kind),
+        ("verified", None) if res.verify.is_some() => Some(Kind::Bool),
+        ("entry_method", None) if res.is_entry => Some(Kind::Enum(defs::ENTRY_METHODS)),
+        _ => None,
+    }
 }
 
 impl Engine {
@@ -212,19 +409,23 @@ impl Engine {
         }
         let mut filters = Vec::new();
         for (k, raw) in &p.filters {
-            let field = res.field(k).ok_or_else(|| bad_param(k, "unknown filter"))?;
-            let value = match field.kind {
-                crate::resources::Kind::Bool => Value::Bool(matches!(
-                    raw.to_ascii_lowercase().as_str(),
-                    "true" | "1" | "yes"
-                )),
-                crate::resources::Kind::Int { .. } => Value::from(
+            let kind = filter_kind(res, k).ok_or_else(|| bad_param(k, "unknown filter"))?;
+            let value = match kind {
+                Kind::Bool => match raw.to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" => Value::Bool(true),
+                    "false" | "0" | "no" => Value::Bool(false),
+                    _ => return Err(bad_param(k, "must be true or false")),
+                },
+                Kind::Int { .. } => Value::from(
                     raw.parse::<i64>()
                         .map_err(|_| bad_param(k, "must be a whole number"))?,
                 ),
-                _ => parse_value(field, &Value::String(raw.clone()))
-                    .map_err(|e| bad_param(k, &e.message))?
-                    .unwrap_or(Value::Null),
+                _ => {
+                    let field = crate::resources::f("filter", kind, Req::O);
+                    parse_value(&field, &Value::String(raw.clone()))
+                        .map_err(|e| bad_param(k, &e.message))?
+                        .unwrap_or(Value::Null)
+                }
             };
             filters.push((k.clone(), value));
         }
@@ -245,7 +446,11 @@ impl Engine {
                 if let Some(id) = &client_id {
                     visible_client(c, &caller, id)?;
                 }
-                Ok(repo::list(c, res, &caller.scope, &q)?)
+                let (mut items, next) = repo::list(c, res, &caller.scope, &q)?;
+                for item in &mut items {
+                    present(c, res, caller.role, item)?;
+                }
+                Ok((items, next))
             })
             .await?;
         Ok(Page {
@@ -262,9 +467,16 @@ impl Engine {
         include_deleted: bool,
     ) -> Result<Record, EngineError> {
         let scope = caller.scope.clone();
-        let deleted = include_deleted && caller.role == Role::Admin;
+        let role = caller.role;
+        let deleted = include_deleted && role == Role::Admin;
         let found = self
-            .read(move |c| Ok(repo::get(c, res, &scope, &id, deleted)?))
+            .read(move |c| {
+                let mut row = repo::get(c, res, &scope, &id, deleted)?;
+                if let Some(r) = &mut row {
+                    present(c, res, role, r)?;
+                }
+                Ok(row)
+            })
             .await?;
         found.ok_or_else(|| EngineError::not_found(format!("{} record", res.name)))
     }
@@ -283,7 +495,9 @@ impl Engine {
                     .into(),
             });
         }
-        if let Some(client) = body.get("client_id").and_then(Value::as_str) {
+        if !matches!(res.tenant, Tenant::Parent { .. })
+            && let Some(client) = body.get(res.tenant_column()).and_then(Value::as_str)
+        {
             self.precheck_client(caller, client.trim()).await?;
         }
         let prepared = prepare_create(caller, res, &body)?;
@@ -299,8 +513,11 @@ impl Engine {
             max_employees: self.config().max_employees_per_client as i64,
         }
     }
-    /// PATCH /api/{res}/{id}: server-set fields and `warnings` are ignored; a different id or
-    /// client_id → 422 `read_only_field`.
+
+    /// PATCH /api/{res}/{id}: server-set fields and `warnings` are ignored; a different id,
+    /// client_id or parent → 422 `read_only_field`. `is_active: true` on a deleted row
+    /// restores it (ADMIN, audited RESTORE); `is_active: false` deactivates an employee
+    /// (LEADER/ADMIN: leaving, not deleting).
     pub async fn patch_record(
         &self,
         caller: &Caller,
@@ -308,84 +525,28 @@ impl Engine {
         id: String,
         body: Map<String, Value>,
     ) -> Result<Saved, EngineError> {
-        let (changes, warnings) =
+        let (changes, _) =
             parse_body(res, &body, false, &caller.user_id).map_err(EngineError::invalid)?;
-        let engine = self.clone();
+        let active = match body.get("is_active") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => return Err(EngineError::field("is_active", "must be true or false")),
+        };
+        let limits = self.limits();
         let caller = caller.clone();
         self.write(move |tx| {
-            let before = repo::get_for_write(tx, res, &caller.scope, &id)?
-                .ok_or_else(|| EngineError::not_found(format!("{} record", res.name)))?;
-            for key in [res.key, "client_id"] {
-                if let Some(sent) = body.get(key)
-                    && !sent.is_null()
-                    && before.get(key) != Some(sent)
-                {
-                    return Err(EngineError::Invalid {
-                        code: "read_only_field",
-                        message: format!("{key} cannot change"),
-                        details: vec![FieldError::new(
-                            key,
-                            "is read-only; it differs from the stored value",
-                        )],
-                    });
-                }
-            }
-            let client = ClientId::from_trusted(
-                before
-                    .get("client_id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-            );
-            writable_client(tx, &caller, client.as_str())?;
-            if !may_edit(&caller, res, &before) {
-                return Err(EngineError::forbidden(format!(
-                    "your role cannot edit this {} record",
-                    res.name
-                )));
-            }
-            let write = caller
-                .scope
-                .writer_for(caller.role, &client, res.may_write)
-                .ok_or_else(|| EngineError::forbidden("not writable"))?;
-            let mut merged = before.clone();
-            for (k, v) in &changes {
-                merged.insert(k.clone(), v.clone());
-            }
-            let mut errors = (res.check)(&mut merged, &check_ctx(&engine, tx, Some(&before)));
-            errors.extend(
-                defs::check_refs(res, &merged, tx, client.as_str())
-                    .map_err(crate::store::StoreError::from)?,
-            );
-            if !errors.is_empty() {
-                return Err(EngineError::invalid(errors));
-            }
-            // Only declared, non-server fields (plus what checks derived) are written.
-            let mut to_write = Map::new();
-            for field in res.fields {
-                if matches!(field.req, crate::resources::Req::S)
-                    && !["closed_at"].contains(&field.name)
-                {
-                    continue;
-                }
-                if field.name == res.key || field.name == "client_id" {
-                    continue;
-                }
-                if let Some(v) = merged.get(field.name) {
-                    to_write.insert(field.name.into(), v.clone());
-                }
-            }
-            let record = repo::update(tx, res, &write, &before, &to_write, &caller.user_id)
-                .map_err(|e| {
-                    EngineError::from_store_dup(
-                        e,
-                        format!(
-                            "an active {} record with the same key already exists",
-                            res.name
-                        ),
-                    )
-                })?;
-            Ok(Saved { record, warnings })
+            patch_in_tx(
+                tx,
+                res,
+                Patch {
+                    caller: &caller,
+                    limits,
+                    id: &id,
+                    body: &body,
+                    changes,
+                    active,
+                },
+            )
         })
         .await
     }

@@ -9,6 +9,8 @@ pub mod writer;
 
 pub mod audit;
 pub mod clients;
+pub mod idempotency;
+pub mod imports;
 pub mod sequences;
 pub mod settings;
 pub mod users;
