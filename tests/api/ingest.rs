@@ -1382,3 +1382,24 @@ mod crash {
         assert_eq!(orphans, 0);
     }
 }
+
+/// A conflict tied to one row (a second open hold on the same work order) is that row's error;
+/// the other rows of the batch still commit.
+#[actix_web::test]
+async fn a_row_conflict_is_a_row_error_not_a_failed_import() {
+    let app = spawn_app().await;
+    app.create_client("HB-1").await;
+    app.master_data("HB-1", "HB-WO", Some(0.5), None).await;
+    let hold = serde_json::json!({"client_id": "HB-1", "work_order_id": "HB-WO", "hold_status": "ON_HOLD",
+                                  "hold_date": "2025-12-01", "hold_reason": "QUALITY_ISSUE", "hold_reason_detail": "stitching"});
+    let body = serde_json::json!({"entries": [hold.clone(), hold]});
+    let res = app.post("/api/holds/batch", Some(&app.admin), &body).await;
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let out: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        (out["inserted"].as_i64(), out["rejected"].as_i64()),
+        (Some(1), Some(1)),
+        "{out}"
+    );
+    assert_eq!(out["errors"][0]["code"], "hold_already_open", "{out}");
+}

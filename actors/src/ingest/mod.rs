@@ -448,6 +448,16 @@ pub fn row_errors(
             };
             vec![RowError::new(line, None, code, message)]
         }
+        // A conflict tied to a field (floater_double_booked, hold_already_open,
+        // employee_limit_reached ...) is this row's error, not the whole import's.
+        EngineError::ConflictOn {
+            code,
+            message,
+            details,
+        } => {
+            let field = details.first().map(|d| d.field.as_str());
+            vec![RowError::new(line, field, code, message)]
+        }
         EngineError::Store(StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, msg)))
             if f.code == rusqlite::ErrorCode::ConstraintViolation =>
         {
