@@ -114,16 +114,20 @@ async fn load_client(
     let start = today - Days::new(DAYS);
     let mut entries = 0;
     let mut futures = Vec::new();
+    let mut work_orders = Vec::new();
     for d in 0..DAYS {
         let date = start + Days::new(d);
         if d % 10 == 0 {
             let wo = format!("{}-{}-{:03}", date.format("%Y-%m-%d"), style, d / 10);
-            let product = &products[(d / 10) as usize % 3].0;
+            let product_index = (d / 10) as usize % 3;
+            let product = &products[product_index].0;
+            let quantity = 1000 + rng.range(0, 20) * 50;
             engine
                 .create_record(admin, &defs::WORK_ORDERS, obj(json!({"work_order_id": wo, "client_id": id, "product_id": product,
-                    "style_model": style, "planned_quantity": 1000 + rng.range(0, 20) * 50, "planned_start_date": date.to_string(),
+                    "style_model": style, "planned_quantity": quantity, "planned_start_date": date.to_string(),
                     "actual_start_date": date.to_string(), "planned_ship_date": (date + Days::new(14)).to_string()})))
                 .await?;
+            work_orders.push((wo, date, product_index, quantity));
         }
         let wo = format!(
             "{}-{}-{:03}",
@@ -178,13 +182,26 @@ async fn load_client(
     for r in join_all(futures).await {
         r?;
     }
-    Ok(entries)
+    let plan = crate::demo_modules::ClientPlan {
+        client: id,
+        index,
+        products: products.iter().map(|p| p.0.clone()).collect(),
+        work_orders,
+        start,
+        days: DAYS,
+        today,
+    };
+    Ok(entries + crate::demo_modules::load(engine, admin, &plan).await?)
 }
 
 pub async fn load(engine: &Engine, admin: &Caller) -> Result<usize, EngineError> {
     let today = kpi_engine::domain::time::today_utc();
+    crate::demo_modules::floaters(engine, admin).await?;
     let results = join_all((0..CLIENTS.len()).map(|i| load_client(engine, admin, i, today))).await;
-    results.into_iter().sum()
+    let rows = results.into_iter().sum::<Result<usize, EngineError>>()?;
+    crate::demo_modules::assign_floater(engine, admin, CLIENTS[0].0, today - Days::new(DAYS))
+        .await?;
+    Ok(rows + 1)
 }
 
 pub async fn run(config: Config) -> anyhow::Result<()> {

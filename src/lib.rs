@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod config;
 pub mod demo;
+pub mod demo_modules;
 pub mod error;
 pub mod http;
 pub mod metrics;

@@ -4,6 +4,7 @@ mod audit_exports;
 mod auth;
 mod cli;
 mod crash;
+mod demo;
 mod errors;
 mod helpers;
 mod ingest;
