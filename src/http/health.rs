@@ -5,21 +5,49 @@ use actix_web::{HttpResponse, web};
 use kpi_engine::services::health::Probes;
 use serde_json::json;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// Probes are cached 2 s so a tight watchdog loop cannot load the database.
+/// Probes are cached 2 s so a tight watchdog loop cannot load the database, and a stale entry
+/// is refreshed in the background: a writer busy with a long import (its ping may take up to the
+/// 1 s probe timeout) never slows `/health` itself. Only the very first call waits for a probe.
 #[derive(Default)]
-pub struct HealthCache(Mutex<Option<(Instant, Probes)>>);
+pub struct HealthCache {
+    last: Mutex<Option<(Instant, Probes)>>,
+    refreshing: AtomicBool,
+}
 
-async fn probes(state: &AppState) -> Probes {
-    if let Some((at, p)) = state.health_cache.0.lock().expect("health cache").as_ref()
-        && at.elapsed() < Duration::from_secs(2)
-    {
-        return p.clone();
+async fn probes(state: &web::Data<AppState>) -> Probes {
+    let cached = state
+        .health_cache
+        .last
+        .lock()
+        .expect("health cache")
+        .clone();
+    match cached {
+        Some((at, p)) => {
+            let stale = at.elapsed() >= Duration::from_secs(2);
+            if stale && !state.health_cache.refreshing.swap(true, Ordering::AcqRel) {
+                let state = state.clone();
+                actix_web::rt::spawn(async move {
+                    let fresh = state.engine.probe().await;
+                    *state.health_cache.last.lock().expect("health cache") =
+                        Some((Instant::now(), fresh));
+                    state
+                        .health_cache
+                        .refreshing
+                        .store(false, Ordering::Release);
+                });
+            }
+            p
+        }
+        None => {
+            let p = state.engine.probe().await;
+            *state.health_cache.last.lock().expect("health cache") =
+                Some((Instant::now(), p.clone()));
+            p
+        }
     }
-    let p = state.engine.probe().await;
-    *state.health_cache.0.lock().expect("health cache") = Some((Instant::now(), p.clone()));
-    p
 }
 
 fn email_status(state: &AppState) -> &'static str {
