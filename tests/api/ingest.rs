@@ -1141,10 +1141,13 @@ async fn shipped_sample_files_import_cleanly() {
         "jobs",
         "part-opportunities",
         "employees",
+        "floating-pool",
         "production",
         "downtime",
         "quality",
+        "defects",
         "attendance",
+        "coverage",
         "holds",
     ] {
         let file = shipped(&format!("examples/csv/{res}.csv"));
