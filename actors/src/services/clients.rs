@@ -539,24 +539,6 @@ impl Engine {
     }
 }
 
-const KPI_NAMES: [&str; 15] = [
-    "wip_aging",
-    "otd",
-    "true_otd",
-    "efficiency",
-    "performance",
-    "availability",
-    "quality_rate",
-    "oee",
-    "ppm",
-    "dpmo",
-    "fpy",
-    "rty",
-    "rty_stages",
-    "absenteeism",
-    "production_hours",
-];
-
 /// Type checks per section (domain.md §6); unknown keys → 422.
 pub fn validate_sections(sections: &Map<String, Value>) -> Vec<FieldError> {
     let mut errors = Vec::new();
@@ -566,7 +548,7 @@ pub fn validate_sections(sections: &Map<String, Value>) -> Vec<FieldError> {
         let ok = match k.as_str() {
             "targets" | "display_caps" => v.as_object().is_some_and(|m| {
                 m.iter().all(|(name, t)| {
-                    let known = KPI_NAMES.contains(&name.as_str());
+                    let known = crate::kpi::KPI_NAMES.contains(&name.as_str());
                     if !known {
                         errors.push(FieldError::new(
                             format!("{path}.{name}"),
