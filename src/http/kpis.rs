@@ -1,18 +1,26 @@
-//! GET /api/clients/{client_id}/kpis.
+//! KPI reads: a client's KPIs, one KPI as a series, and the all-clients overview.
 use super::AppState;
 use super::auth::Auth;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use kpi_engine::kpi::inputs::Filters;
+use kpi_engine::services::kpi_views::Granularity;
 use kpi_engine::services::kpis::resolve_window;
 use serde::Deserialize;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/clients/{client_id}/kpis", web::get().to(client_kpis));
+    cfg.route("/api/clients/{client_id}/kpis", web::get().to(client_kpis))
+        .route(
+            "/api/clients/{client_id}/kpis/{name}",
+            web::get().to(kpi_series),
+        )
+        .route("/api/kpis/overview", web::get().to(overview));
 }
 
 #[derive(Deserialize)]
 struct KpiQuery {
+    granularity: Option<String>,
     from: Option<String>,
     to: Option<String>,
     shift: Option<String>,
@@ -40,4 +48,48 @@ async fn client_kpis(
             .client_kpis(&auth.0, path.into_inner(), window, filters)
             .await?,
     ))
+}
+
+fn filters(q: &KpiQuery) -> Filters {
+    Filters {
+        shift: q.shift.as_ref().map(|s| s.trim().to_ascii_uppercase()),
+        work_order_id: q.work_order_id.clone(),
+        product_id: q.product_id.clone(),
+    }
+}
+
+async fn kpi_series(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    q: web::Query<KpiQuery>,
+) -> ApiResult<HttpResponse> {
+    let (client_id, name) = path.into_inner();
+    if !kpi_engine::kpi::KPI_NAMES.contains(&name.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_kpi",
+            format!("no KPI named {name}"),
+        )
+        .with_detail(
+            "name",
+            format!("one of: {}", kpi_engine::kpi::KPI_NAMES.join(", ")),
+        ));
+    }
+    let window = resolve_window(q.from.as_deref(), q.to.as_deref())?;
+    let granularity = Granularity::parse(q.granularity.as_deref())?;
+    let series = state
+        .engine
+        .kpi_series(&auth.0, client_id, name, window, granularity, filters(&q))
+        .await?;
+    Ok(HttpResponse::Ok().json(series))
+}
+
+async fn overview(
+    state: web::Data<AppState>,
+    auth: Auth,
+    q: web::Query<KpiQuery>,
+) -> ApiResult<HttpResponse> {
+    let window = resolve_window(q.from.as_deref(), q.to.as_deref())?;
+    Ok(HttpResponse::Ok().json(state.engine.kpi_overview(&auth.0, window).await?))
 }

@@ -387,3 +387,147 @@ async fn cache_serves_repeats_and_never_hides_a_confirmed_write() {
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+/// One KPI as a series: periods clipped to the window, each point the same result object as the
+/// whole-window call; shift granularity refused for KPIs without a shift; unknown names 404.
+#[actix_web::test]
+async fn kpi_series_by_day_week_and_shift() {
+    let app = spawn_app().await;
+    app.create_client("SE-1").await;
+    app.master_data("SE-1", "SE-WO", Some(0.5), None).await;
+    for (day, shift, units) in [
+        ("2025-12-01", "SHIFT_1ST", 90),
+        ("2025-12-02", "SHIFT_1ST", 180),
+        ("2025-12-02", "SHIFT_2ND", 72),
+    ] {
+        let body = json!({"client_id": "SE-1", "work_order_id": "SE-WO", "shift_date": day, "shift_type": shift,
+                          "units_produced": units, "employees_assigned": if shift == "SHIFT_2ND" { 8 } else { 10 }, "shift_hours_scheduled": 9});
+        assert_eq!(
+            app.post("/api/production", Some(&app.admin), &body)
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
+    }
+    let get = |q: String| {
+        let app = &app;
+        async move {
+            let res = app
+                .get(
+                    &format!("/api/clients/SE-1/kpis/efficiency?{q}"),
+                    Some(&app.admin),
+                )
+                .await;
+            (res.status(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, s) = get("from=2025-12-01&to=2025-12-07&granularity=day".into()).await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    let points = s["series"].as_array().unwrap();
+    assert_eq!(points.len(), 7);
+    // 12-01: 90 × 0.5 = 45 of 90 h → 50 %; 12-02: (180 + 72) × 0.5 = 126 of (90 + 72) → 77.78 %.
+    assert_eq!(
+        (points[0]["period"].as_str(), value(&points[0])),
+        (Some("2025-12-01"), Some(50.0))
+    );
+    assert_eq!(value(&points[1]), Some(77.78));
+    assert_eq!(points[2]["status"], "no_data");
+    // Overall: 171 of 252 h → 67.86 %, the same as the whole-window call.
+    assert_eq!(value(&s["overall"]), Some(67.86));
+    assert_eq!(
+        value(&kpis(&app, "SE-1", "from=2025-12-01&to=2025-12-07").await["efficiency"]),
+        Some(67.86)
+    );
+    let (_, s) = get("from=2025-12-01&to=2025-12-10&granularity=week".into()).await;
+    let weeks: Vec<&str> = s["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["period"].as_str().unwrap())
+        .collect();
+    assert_eq!(weeks, vec!["2025-W49", "2025-W50"]);
+    assert_eq!(s["series"][1]["from"], "2025-12-08");
+    assert_eq!(s["series"][1]["to"], "2025-12-10", "clipped to the window");
+    let (_, s) = get("from=2025-12-02&to=2025-12-02&granularity=shift".into()).await;
+    let second = s["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["period"] == "2025-12-02/SHIFT_2ND")
+        .unwrap()
+        .clone();
+    // 72 × 0.5 = 36 of 72 h → 50 %.
+    assert_eq!(value(&second), Some(50.0));
+    let res = app
+        .get(
+            "/api/clients/SE-1/kpis/otd?granularity=shift",
+            Some(&app.admin),
+        )
+        .await;
+    assert_eq!(
+        error_code(res).await,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "granularity_not_applicable".into()
+        )
+    );
+    let res = app
+        .get("/api/clients/SE-1/kpis/happiness", Some(&app.admin))
+        .await;
+    assert_eq!(
+        error_code(res).await,
+        (StatusCode::NOT_FOUND, "unknown_kpi".into())
+    );
+    let res = app
+        .get(
+            "/api/clients/SE-1/kpis/efficiency?granularity=hourly",
+            Some(&app.admin),
+        )
+        .await;
+    assert_eq!(error_code(res).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The overview lists every visible active client, ordered by name, with all 15 KPIs each.
+#[actix_web::test]
+async fn overview_lists_visible_clients_only() {
+    let app = spawn_app().await;
+    app.create_client("OV-B").await;
+    app.create_client("OV-A").await;
+    let leader = app
+        .user_token("leader7", "LEADER_DATACONFIG", &["OV-B"])
+        .await;
+    let all: Value = app
+        .get(
+            "/api/kpis/overview?from=2025-12-01&to=2025-12-31",
+            Some(&app.admin),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = all["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["client_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["OV-A", "OV-B"], "ordered by client name");
+    assert_eq!(all["clients"][0]["kpis"].as_object().unwrap().len(), 15);
+    let mine: Value = app
+        .get("/api/kpis/overview", Some(&leader))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = mine["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["client_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["OV-B"]);
+    assert_eq!(
+        app.get("/api/kpis/overview", None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
