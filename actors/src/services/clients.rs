@@ -92,22 +92,29 @@ pub(crate) fn visible_client(
     Ok(row)
 }
 
-/// Like `visible_client`, and the client must be active to accept writes.
+/// Like `visible_client`, and the client must be active to accept writes. On every tenant write
+/// path (once per row of an import), so it reads one column, not the whole row.
 pub(crate) fn writable_client(
     conn: &Connection,
     caller: &Caller,
     client_id: &str,
-) -> Result<ClientRow, EngineError> {
-    let row = visible_client(conn, caller, client_id)?;
+) -> Result<(), EngineError> {
+    let active = clients::is_active(conn, client_id)?
+        .ok_or_else(|| EngineError::not_found(format!("client {client_id}")))?;
+    if !caller.scope.can_read(client_id) {
+        return Err(EngineError::forbidden(format!(
+            "client {client_id} is not assigned to you"
+        )));
+    }
     // Every tenant write passes here inside its writer job: mark the client's cached KPIs stale.
     crate::store::writer::touch(client_id);
-    if row.get("is_active").and_then(Value::as_bool) != Some(true) {
+    if !active {
         return Err(EngineError::conflict(
             "client_inactive",
             format!("client {client_id} is deactivated; its data is read-only"),
         ));
     }
-    Ok(row)
+    Ok(())
 }
 
 fn parse_client_fields(

@@ -50,6 +50,15 @@ pub fn by_id_unscoped(conn: &Connection, client_id: &str) -> Result<Option<Clien
     Ok(rows.next().transpose()?)
 }
 
+/// Whether the client exists (Some) and is active, without reading the whole row.
+pub fn is_active(conn: &Connection, client_id: &str) -> Result<Option<bool>, StoreError> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached("SELECT is_active FROM clients WHERE client_id = ?")?
+        .query_row([client_id], |r| r.get(0))
+        .optional()?)
+}
+
 pub fn count_active(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row(
         "SELECT count(*) FROM clients WHERE is_active = 1",
