@@ -224,7 +224,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let app = Application::build_with_engine(config, engine, secret)?;
     println!("KPI Operations demo");
     println!(
-        "  data dir: {data_dir}  ({} clients, {entries} production entries)",
+        "  data dir: {data_dir}  ({} clients, {entries} records across every module)",
         CLIENTS.len()
     );
     println!("  URL:      http://127.0.0.1:{}/", app.port());
