@@ -1461,3 +1461,71 @@ async fn quality_rate_default_and_production_hours_by_operation() {
     // The cutting entry's 500 units never reach efficiency: (100 + 80) × 0.8 = 144 of 180 h = 80 %.
     assert_eq!(value(&k["kpis"]["efficiency"]), Some(80.0));
 }
+
+/// Effective dating (domain.md §8 + clarification "shift standards and settings resolve at the
+/// end of the line-shift's date"): a change made now does not recalculate an earlier line-shift,
+/// while today's line-shift follows it.
+#[actix_web::test]
+async fn standard_changes_do_not_recalculate_earlier_line_shifts() {
+    let app = spawn_app().await;
+    app.create_client("ASOF").await;
+    app.master_data("ASOF", "ASOF-1", None, Some(0.025)).await;
+    app.master_data("ASOF", "ASOF-2", None, None).await;
+    let today = chrono::Utc::now().date_naive();
+    let day = (today - chrono::Days::new(3)).to_string();
+    let window = format!("from={day}&to={day}");
+    // Employees blank → SHIFT_1ST standard staffing; labour from the line standard 0.025 × n.
+    produce(
+        &app,
+        "ASOF",
+        "ASOF-1",
+        &day,
+        "SHIFT_1ST",
+        100,
+        json!({"shift_hours_scheduled": 9, "run_time_hours": 3}),
+    )
+    .await;
+    // No standards at all → client default 0.25 h/unit.
+    produce(
+        &app,
+        "ASOF",
+        "ASOF-2",
+        &day,
+        "SHIFT_2ND",
+        80,
+        json!({"employees_assigned": 8, "shift_hours_scheduled": 9, "run_time_hours": 3}),
+    )
+    .await;
+    // SHIFT_1ST 100 × 0.025 × 10 = 25 h over 10 × 9 = 90 h; SHIFT_2ND 80 × 0.25 = 20 h over
+    // 8 × 9 = 72 h; (25 + 20) ÷ 162 = 27.78 %.
+    assert_eq!(value(&efficiency(&app, "ASOF", &window).await), Some(27.78));
+    // Changes made now: 12 standard employees on SHIFT_1ST, default 0.5 h/unit. The line-shifts
+    // ended three days ago, so they keep the versions then in force: still 27.78 %.
+    // (Applied to them it would be (30 + 40) ÷ (108 + 72) = 38.89 %.)
+    put_settings(&app, "ASOF", json!({"shift_standards": {"SHIFT_1ST": {"standard_employees": 12}}, "default_cycle_time_hours": 0.5})).await;
+    assert_eq!(value(&efficiency(&app, "ASOF", &window).await), Some(27.78));
+    // Today's line-shift follows the new versions: 100 × 0.025 × 12 = 30 h over 12 × 9 = 108 h
+    // → 27.78 %, and a product without standards now uses 0.5 h: 80 × 0.5 = 40 of 72 → 55.56 %.
+    let today_s = today.to_string();
+    produce(
+        &app,
+        "ASOF",
+        "ASOF-2",
+        &today_s,
+        "SHIFT_2ND",
+        80,
+        json!({"employees_assigned": 8, "shift_hours_scheduled": 9, "run_time_hours": 3}),
+    )
+    .await;
+    assert_eq!(
+        value(
+            &efficiency(
+                &app,
+                "ASOF",
+                &format!("from={today_s}&to={today_s}&shift=SHIFT_2ND")
+            )
+            .await
+        ),
+        Some(55.56)
+    );
+}

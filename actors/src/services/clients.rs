@@ -234,6 +234,9 @@ fn seed_client(tx: &Connection, client_id: &str, by: &str) -> Result<(), EngineE
             params![format!("{client_id}.{ty}"), client_id, name, ty, start, end, hours, employees, overtime, (!days.is_empty()).then_some(days), by, now],
         )?;
     }
+    for ty in crate::resources::defs::SHIFT_TYPES {
+        crate::store::standards::record_shift(tx, client_id, &format!("{client_id}.{ty}"), by)?;
+    }
     settings::insert(
         tx,
         client_id,
@@ -673,6 +676,8 @@ fn apply_shift_standards(
                 params![value, by, now_ts(), client_id, ty],
             )?;
         }
+        // A new version of the shift's standards from now on; past line-shifts keep theirs.
+        crate::store::standards::record_shift(tx, client_id, &format!("{client_id}.{ty}"), by)?;
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod imports;
 pub mod sequences;
 pub mod settings;
+pub mod standards;
 pub mod users;
 
 pub use reads::Reads;

@@ -79,6 +79,16 @@ pub fn scheduled(
         .collect::<Result<_, _>>()?)
 }
 
+/// Every version of a client's settings, oldest first (effective dating in calculations).
+pub fn all(conn: &Connection, client_id: &str) -> Result<Vec<SettingsVersion>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT version, effective_from, settings, comment FROM client_settings WHERE client_id = ?1 ORDER BY version",
+    )?;
+    Ok(stmt
+        .query_map([client_id], from_row)?
+        .collect::<Result<_, _>>()?)
+}
+
 /// The latest version regardless of date: the base a PUT merges into.
 pub fn latest(conn: &Connection, client_id: &str) -> Result<SettingsVersion, StoreError> {
     in_force(conn, client_id, "9999-12-31T23:59:59Z")

@@ -1,6 +1,7 @@
 //! Inputs of the production-based KPIs — efficiency (§4.4), performance (§4.5), availability
 //! (§4.6), quality rate (§4.7) and production hours (§4.15) — from one pass over the window's
 //! production entries, grouped by line-shift, every input resolved by `resolve`.
+mod as_of;
 mod facts;
 mod history;
 mod resolve;
@@ -9,6 +10,7 @@ mod rows;
 use crate::kpi::inputs::{Filters, InferenceSettings, KpiInputs, Window};
 use crate::kpi::script::ScriptValue;
 use crate::store::StoreError;
+use as_of::AsOf;
 use chrono::Days;
 use facts::{WindowFacts, idle_floaters, load_window_facts};
 use history::History;
@@ -68,10 +70,10 @@ pub fn gather(
         s,
     };
     let facts = load_window_facts(c, client, w)?;
+    let as_of = AsOf::load(c, client)?;
     let resolver = Resolver {
         history: &history,
         facts: &facts,
-        settings: s,
     };
     let line_terms = f.work_order_id.is_none() && f.product_id.is_none();
     let mut out = ProductionInputs::default();
@@ -88,7 +90,14 @@ pub fn gather(
     }
     for group in groups.iter().filter(|g| g.iter().any(|e| e.selected)) {
         let (date, shift) = (group[0].date.as_str(), group[0].shift.as_str());
-        let standard = standards.get(shift).copied();
+        // Shift standards and settings resolve at the end of the line-shift's date.
+        let at = as_of.time(date);
+        let standard = standards
+            .get(shift)
+            .map(|current| as_of.shift_standard(client, shift, &at, *current));
+        let cycle_default = as_of
+            .default_cycle_time(&at)
+            .unwrap_or(s.default_cycle_time_hours);
         let hours = standard.map_or(system_hours(shift), |st| st.hours);
         let outputs: Vec<&&Entry> = group.iter().filter(|e| e.output).collect();
         // Shift hours: blank output entries share the line-shift's remaining standard hours.
@@ -111,6 +120,7 @@ pub fn gather(
                 0.0
             },
             roster_share: if blank_n > 0.0 { roster / blank_n } else { 0.0 },
+            default_cycle_time_hours: cycle_default,
         };
         let planned_shift = !standard.map_or(system_overtime(shift), |st| st.overtime);
         for e in group.iter().filter(|e| e.selected) {

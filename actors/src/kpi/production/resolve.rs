@@ -3,7 +3,6 @@
 use super::facts::WindowFacts;
 use super::history::History;
 use super::rows::{Entry, ShiftStandard, default_employees};
-use crate::kpi::inputs::InferenceSettings;
 
 /// What the line-shift contributes to each of its entries' chains.
 pub struct LineShift<'a> {
@@ -16,6 +15,8 @@ pub struct LineShift<'a> {
     pub shared_hours: f64,
     /// Attendance roster share for each output entry with blank employees (0 = no roster).
     pub roster_share: f64,
+    /// Default cycle time of the settings in force at the end of the line-shift's date.
+    pub default_cycle_time_hours: f64,
 }
 
 /// A value and the level of the strategy that produced it.
@@ -33,7 +34,6 @@ pub struct Resolved {
 pub struct Resolver<'a> {
     pub history: &'a History<'a>,
     pub facts: &'a WindowFacts,
-    pub settings: &'a InferenceSettings,
 }
 
 impl Resolver<'_> {
@@ -64,7 +64,7 @@ impl Resolver<'_> {
         } else if let Some(hist) = self.history.cycle_time(e.style.as_deref(), &e.date, true) {
             (hist, 3)
         } else {
-            (self.settings.default_cycle_time_hours, 4)
+            (ls.default_cycle_time_hours, 4)
         };
         let line = if let Some(line) = e.line_standard {
             (line, 1)
@@ -73,7 +73,7 @@ impl Resolver<'_> {
         } else if let Some(hist) = self.history.cycle_time(e.style.as_deref(), &e.date, false) {
             (hist, 3)
         } else {
-            (self.settings.default_cycle_time_hours / n.0.max(1.0), 4)
+            (ls.default_cycle_time_hours / n.0.max(1.0), 4)
         };
         let r = match e.r {
             Some(r) => (r, 1),

@@ -7,8 +7,10 @@ use super::master_rules::{
 };
 use super::{ATTENDANCE, COVERAGE, PRIORITY, SHIFT_TYPES, WO_STATUS};
 use crate::domain::Role;
+use crate::error::EngineError;
 use crate::resources::{
-    DateRule, Default, Dependent, KeyRule, Kind, RefRule, Req, Resource, Tenant, f, fk, fr,
+    AfterWrite, DateRule, Default, Dependent, KeyRule, Kind, RefRule, Req, Resource, Tenant, f, fk,
+    fr,
 };
 
 const CLIENT: Kind = Kind::Text(20);
@@ -56,6 +58,18 @@ pub static PRODUCTS: Resource = Resource {
     ..Resource::BASE
 };
 
+/// A change of a SHIFT row's standards opens a new STANDARD_HISTORY version (domain.md §8).
+fn shift_after_write(conn: &rusqlite::Connection, w: &AfterWrite) -> Result<(), EngineError> {
+    let (Some(client), Some(id)) = (
+        w.write.client(),
+        w.row.get("shift_id").and_then(serde_json::Value::as_str),
+    ) else {
+        return Ok(());
+    };
+    crate::store::standards::record_shift(conn, client.as_str(), id, w.user)?;
+    Ok(())
+}
+
 pub static SHIFTS: Resource = Resource {
     name: "shifts",
     entity: "SHIFT",
@@ -88,6 +102,7 @@ pub static SHIFTS: Resource = Resource {
     filters: &["shift_type"],
     immutable: &["shift_type"],
     check: check_shift,
+    after_write: shift_after_write,
     ..Resource::BASE
 };
 
