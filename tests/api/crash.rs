@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Starts `kpi-ops serve` on a free port; returns the child and its base URL.
-fn start_server(dir: &Path) -> (Child, String) {
+pub(crate) fn start_server(dir: &Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kpi-ops"))
         .arg("serve")
         .current_dir(dir)

@@ -1203,46 +1203,13 @@ async fn shipped_sample_files_import_cleanly() {
 mod crash {
     //! SIGKILL of the real binary while a large import commits: after a restart the import
     //! is either whole (with its log row) or absent.
-    use crate::helpers::{ADMIN_PASSWORD, JWT_SECRET};
+    use crate::helpers::ADMIN_PASSWORD;
     use reqwest::{Client, StatusCode};
     use serde_json::{Value, json};
-    use std::io::{BufRead, BufReader};
-    use std::path::Path;
-    use std::process::{Child, Command, Stdio};
+    use std::process::Command;
     use std::time::{Duration, Instant};
 
-    fn start(dir: &Path) -> (Child, String) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kpi-ops"))
-            .arg("serve")
-            .current_dir(dir)
-            .env_clear()
-            .env("DATABASE_URL", "sqlite:///kpi.db")
-            .env("API_PORT", "0")
-            .env("JWT_SECRET", JWT_SECRET)
-            .env(
-                "KPI_SCRIPTS_DIR",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/kpi-scripts"),
-            )
-            .env("LOG_LEVEL", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start kpi-ops");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let port = loop {
-            let line = lines.next().expect("server printed its port").unwrap();
-            if let Some(rest) = line.split("listening on port ").nth(1) {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .parse::<u16>()
-                    .unwrap();
-            }
-        };
-        std::thread::spawn(move || lines.for_each(drop));
-        (child, format!("http://127.0.0.1:{port}"))
-    }
+    use crate::crash::start_server as start;
 
     fn file(tag: &str, rows: usize) -> Vec<u8> {
         let mut f = String::from(
