@@ -8,7 +8,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use kpi_engine::resources::{Resource, defs};
 use kpi_engine::services::exports;
-use kpi_engine::services::records::ListParams;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for res in defs::ALL {
@@ -45,46 +44,13 @@ fn today() -> String {
     chrono::Utc::now().format("%Y-%m-%d").to_string()
 }
 
-/// The list endpoint's filters, without paging (the export pages internally).
-fn export_params(req: &HttpRequest, res: &Resource) -> ApiResult<ListParams> {
-    let query =
-        web::Query::<Vec<(String, String)>>::from_query(req.query_string()).map_err(|_| {
-            ApiError::bad_request("invalid_parameter", "the query string could not be read")
-        })?;
-    let mut p = ListParams::default();
-    for (k, v) in query.into_inner() {
-        match k.as_str() {
-            "client_id" => p.client_id = Some(v),
-            "from" => p.from = Some(v),
-            "to" => p.to = Some(v),
-            "include_deleted" => p.include_deleted = v == "true",
-            _ if res.filters.contains(&k.as_str()) => p.filters.push((k, v)),
-            _ => {
-                return Err(ApiError::bad_request(
-                    "invalid_parameter",
-                    format!("unknown query parameter {k}"),
-                )
-                .with_detail(
-                    &k,
-                    format!(
-                        "parameters: client_id, from, to, include_deleted; filters of {}: {}",
-                        res.name,
-                        res.filters.join(", ")
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(p)
-}
-
 async fn export(
     state: web::Data<AppState>,
     req: HttpRequest,
     auth: Auth,
 ) -> ApiResult<HttpResponse> {
     let res = resource(&req)?;
-    let params = export_params(&req, res)?;
+    let params = super::records::list_params(&req, res, false)?;
     // Parameters and tenant rules are checked here, before the 200 goes out.
     let export = state.engine.export_csv(&auth.0, res, params).await?;
     let request_id = crate::error::current_request_id();

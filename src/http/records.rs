@@ -43,14 +43,13 @@ fn resource(req: &HttpRequest) -> ApiResult<&'static Resource> {
     defs::find(name).ok_or_else(|| ApiError::from_status(StatusCode::NOT_FOUND))
 }
 
-fn saved(s: Saved) -> Value {
-    let mut v = Value::Object(s.record);
-    v["warnings"] = json!(s.warnings);
-    v
-}
-
-async fn list(state: web::Data<AppState>, req: HttpRequest, auth: Auth) -> ApiResult<HttpResponse> {
-    let res = resource(&req)?;
+/// The list parameters of `/api/{res}` (and, without paging, of its export): the common ones
+/// plus the resource's filters; anything else → 400 naming what is accepted.
+pub(crate) fn list_params(
+    req: &HttpRequest,
+    res: &Resource,
+    paging: bool,
+) -> ApiResult<ListParams> {
     let query =
         web::Query::<Vec<(String, String)>>::from_query(req.query_string()).map_err(|_| {
             ApiError::bad_request("invalid_parameter", "the query string could not be read")
@@ -61,22 +60,43 @@ async fn list(state: web::Data<AppState>, req: HttpRequest, auth: Auth) -> ApiRe
             "client_id" => p.client_id = Some(v),
             "from" => p.from = Some(v),
             "to" => p.to = Some(v),
-            "limit" => p.limit = Some(v),
-            "cursor" => p.cursor = Some(v),
+            "limit" if paging => p.limit = Some(v),
+            "cursor" if paging => p.cursor = Some(v),
             "include_deleted" => p.include_deleted = v == "true",
             _ if res.filters.contains(&k.as_str()) => p.filters.push((k, v)),
             _ => {
+                let common = if paging {
+                    "client_id, from, to, limit, cursor, include_deleted"
+                } else {
+                    "client_id, from, to, include_deleted"
+                };
                 return Err(ApiError::bad_request(
                     "invalid_parameter",
                     format!("unknown query parameter {k}"),
                 )
                 .with_detail(
                     &k,
-                    format!("filters of {}: {}", res.name, res.filters.join(", ")),
+                    format!(
+                        "parameters: {common}; filters of {}: {}",
+                        res.name,
+                        res.filters.join(", ")
+                    ),
                 ));
             }
         }
     }
+    Ok(p)
+}
+
+fn saved(s: Saved) -> Value {
+    let mut v = Value::Object(s.record);
+    v["warnings"] = json!(s.warnings);
+    v
+}
+
+async fn list(state: web::Data<AppState>, req: HttpRequest, auth: Auth) -> ApiResult<HttpResponse> {
+    let res = resource(&req)?;
+    let p = list_params(&req, res, true)?;
     let page = state.engine.list_records(&auth.0, res, p).await?;
     Ok(HttpResponse::Ok().json(json!({"items": page.items, "next_cursor": page.next_cursor})))
 }

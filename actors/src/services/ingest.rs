@@ -16,7 +16,7 @@ use crate::ingest::commit::{Savepoint, insert_rows};
 use crate::ingest::csv::FileWarning;
 use crate::ingest::readback::{self, MAX_LINES};
 use crate::ingest::{ImportKind, Parsed, RowError};
-use crate::resources::{Req, Resource, STANDARD_COLUMNS, Tenant, defs};
+use crate::resources::{Req, Resource, STANDARD_COLUMNS, defs};
 use crate::store::imports::{self, ImportFilter, ImportLog, Preview};
 use crate::store::{StoreError, idempotency};
 use rusqlite::Connection;
@@ -987,25 +987,15 @@ impl Engine {
         body: Map<String, Value>,
         idem: IdemKey,
     ) -> Result<Reply, EngineError> {
-        // The checks of `create_record`, in its order.
+        // Operators are refused before a replay, as without a key; the rest of the checks
+        // come after it (a replayed create answers what it answered the first time).
         if res.is_entry && caller.role == Role::OperatorDataentry {
             return Err(readback_required());
         }
         if let Some(replay) = self.replay(caller, Some(&idem)).await? {
             return Ok(replay);
         }
-        if !matches!(res.tenant, Tenant::Parent { .. })
-            && let Some(client) = body.get(res.tenant_column()).and_then(Value::as_str)
-        {
-            self.precheck_client(caller, client.trim()).await?;
-        }
-        if !(res.may_write)(caller.role) {
-            return Err(EngineError::forbidden(format!(
-                "your role cannot create {} records",
-                res.name
-            )));
-        }
-        let prepared = prepare_create(caller, res, &body)?;
+        let prepared = self.prepare_checked(caller, res, &body).await?;
         let limits = self.limits();
         let caller = caller.clone();
         self.write(move |tx| {

@@ -488,6 +488,23 @@ impl Engine {
         res: &'static Resource,
         body: Map<String, Value>,
     ) -> Result<Saved, EngineError> {
+        let prepared = self.prepare_checked(caller, res, &body).await?;
+        let limits = self.limits();
+        let caller = caller.clone();
+        self.write(move |tx| insert_prepared(tx, &limits, &caller, res, prepared, "API"))
+            .await
+    }
+
+    /// The checks of a direct create before its writer job, in order: operators only through
+    /// the read-back, a foreign or unknown client (403/404 before any 422), then the body. The
+    /// role is checked in the writer job, after the client exists (unknown → 404 for everyone).
+    /// Shared by plain and idempotent creates.
+    pub(crate) async fn prepare_checked(
+        &self,
+        caller: &Caller,
+        res: &'static Resource,
+        body: &Map<String, Value>,
+    ) -> Result<Prepared, EngineError> {
         if res.is_entry && caller.role == Role::OperatorDataentry {
             return Err(EngineError::Forbidden {
                 code: "readback_required",
@@ -500,11 +517,7 @@ impl Engine {
         {
             self.precheck_client(caller, client.trim()).await?;
         }
-        let prepared = prepare_create(caller, res, &body)?;
-        let limits = self.limits();
-        let caller = caller.clone();
-        self.write(move |tx| insert_prepared(tx, &limits, &caller, res, prepared, "API"))
-            .await
+        prepare_create(caller, res, body)
     }
 
     /// Limits the checks need, copied out of the config for use inside writer jobs.
