@@ -1,6 +1,8 @@
 //! The metric catalogue (operations.md §5): one registry per engine, so parallel tests stay
 //! apart. Dashboards use only the series declared here.
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
+use prometheus::{
+    GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
 
 #[derive(Clone)]
 pub struct EngineMetrics {
@@ -25,6 +27,30 @@ pub struct EngineMetrics {
     pub db_size: IntGaugeVec,
     /// kpi_ops_build_info{version} = 1
     pub build_info: IntGaugeVec,
+    /// kpi_ops_ingest_rows_total{resource, channel, outcome}
+    pub ingest_rows: IntCounterVec,
+    /// kpi_ops_kpi_value{client_id, kpi}: last-30-day value, refreshed every 5 minutes
+    pub kpi_value: GaugeVec,
+    /// kpi_ops_kpi_confidence{client_id, kpi}
+    pub kpi_confidence: GaugeVec,
+    /// kpi_ops_mail_outbox_messages{status}: PENDING, SENDING, FAILED
+    pub outbox_messages: IntGaugeVec,
+    /// kpi_ops_mail_outbox_oldest_pending_seconds
+    pub outbox_oldest_pending: IntGauge,
+    /// kpi_ops_mail_sent_total{kind}
+    pub mail_sent: IntCounterVec,
+    /// kpi_ops_mail_send_failures_total{kind}
+    pub mail_failures: IntCounterVec,
+    /// kpi_ops_backup_age_seconds: age of the newest verified backup (-1 when there is none)
+    pub backup_age: IntGauge,
+    /// kpi_ops_backup_runs_total{outcome}: `verified` or `failed`
+    pub backup_runs: IntCounterVec,
+    /// kpi_ops_backup_size_bytes: newest backup
+    pub backup_size: IntGauge,
+    /// kpi_ops_client_last_entry_timestamp_seconds{client_id, resource}: data freshness per line
+    pub client_last_entry: IntGaugeVec,
+    /// kpi_ops_missing_shift_entries{client_id}: open watchdog findings
+    pub missing_shift_entries: IntGaugeVec,
 }
 
 impl EngineMetrics {
@@ -99,6 +125,71 @@ impl EngineMetrics {
                 &["version"],
             )
             .unwrap(),
+            ingest_rows: IntCounterVec::new(
+                Opts::new("kpi_ops_ingest_rows_total", "Rows ingested"),
+                &["resource", "channel", "outcome"],
+            )
+            .unwrap(),
+            kpi_value: GaugeVec::new(
+                Opts::new("kpi_ops_kpi_value", "Last-30-day KPI value per client"),
+                &["client_id", "kpi"],
+            )
+            .unwrap(),
+            kpi_confidence: GaugeVec::new(
+                Opts::new(
+                    "kpi_ops_kpi_confidence",
+                    "Last-30-day KPI confidence per client",
+                ),
+                &["client_id", "kpi"],
+            )
+            .unwrap(),
+            outbox_messages: IntGaugeVec::new(
+                Opts::new("kpi_ops_mail_outbox_messages", "Outbox size by status"),
+                &["status"],
+            )
+            .unwrap(),
+            outbox_oldest_pending: IntGauge::new(
+                "kpi_ops_mail_outbox_oldest_pending_seconds",
+                "Age of the oldest pending message",
+            )
+            .unwrap(),
+            mail_sent: IntCounterVec::new(
+                Opts::new("kpi_ops_mail_sent_total", "Mails delivered"),
+                &["kind"],
+            )
+            .unwrap(),
+            mail_failures: IntCounterVec::new(
+                Opts::new("kpi_ops_mail_send_failures_total", "Failed send attempts"),
+                &["kind"],
+            )
+            .unwrap(),
+            backup_age: IntGauge::new(
+                "kpi_ops_backup_age_seconds",
+                "Age of the newest verified backup",
+            )
+            .unwrap(),
+            backup_runs: IntCounterVec::new(
+                Opts::new("kpi_ops_backup_runs_total", "Backup runs"),
+                &["outcome"],
+            )
+            .unwrap(),
+            backup_size: IntGauge::new("kpi_ops_backup_size_bytes", "Newest backup size").unwrap(),
+            client_last_entry: IntGaugeVec::new(
+                Opts::new(
+                    "kpi_ops_client_last_entry_timestamp_seconds",
+                    "Newest entry per client and resource",
+                ),
+                &["client_id", "resource"],
+            )
+            .unwrap(),
+            missing_shift_entries: IntGaugeVec::new(
+                Opts::new(
+                    "kpi_ops_missing_shift_entries",
+                    "Open missing-shift findings per client",
+                ),
+                &["client_id"],
+            )
+            .unwrap(),
             registry,
         };
         let r = &m.registry;
@@ -112,6 +203,20 @@ impl EngineMetrics {
         r.register(Box::new(m.login_failures.clone())).unwrap();
         r.register(Box::new(m.db_size.clone())).unwrap();
         r.register(Box::new(m.build_info.clone())).unwrap();
+        r.register(Box::new(m.ingest_rows.clone())).unwrap();
+        r.register(Box::new(m.kpi_value.clone())).unwrap();
+        r.register(Box::new(m.kpi_confidence.clone())).unwrap();
+        r.register(Box::new(m.outbox_messages.clone())).unwrap();
+        r.register(Box::new(m.outbox_oldest_pending.clone()))
+            .unwrap();
+        r.register(Box::new(m.mail_sent.clone())).unwrap();
+        r.register(Box::new(m.mail_failures.clone())).unwrap();
+        r.register(Box::new(m.backup_age.clone())).unwrap();
+        r.register(Box::new(m.backup_runs.clone())).unwrap();
+        r.register(Box::new(m.backup_size.clone())).unwrap();
+        r.register(Box::new(m.client_last_entry.clone())).unwrap();
+        r.register(Box::new(m.missing_shift_entries.clone()))
+            .unwrap();
         m.build_info
             .with_label_values(&[env!("CARGO_PKG_VERSION")])
             .set(1);
@@ -126,6 +231,11 @@ impl EngineMetrics {
         ] {
             m.mailbox_depth.with_label_values(&[actor]).set(0);
         }
+        // Series exist from the first scrape, so dashboards and alerts never see "no data".
+        for status in ["PENDING", "SENDING", "FAILED"] {
+            m.outbox_messages.with_label_values(&[status]).set(0);
+        }
+        m.backup_age.set(-1);
         m
     }
 
