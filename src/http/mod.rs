@@ -59,8 +59,13 @@ pub async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         .get("accept")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
-    if !api && req.method() == actix_web::http::Method::GET && wants_html {
-        return Ok(crate::assets::index());
+    if !api && req.method() == actix_web::http::Method::GET {
+        if let Some(file) = crate::assets::file(&req) {
+            return Ok(file);
+        }
+        if wants_html {
+            return Ok(crate::assets::index());
+        }
     }
     if let Some(allowed) = crate::openapi::methods_for(path) {
         return Err(
