@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: formatting, clippy (warnings are errors), then all tests
-# (unit, engine, API against the real server, CLI, crash) with cargo-nextest when present.
+# (unit, engine, API against the real server, CLI, crash) with cargo-nextest when present,
+# then the web UI (npm ci, build, Vitest, end-to-end in Debian Chromium: scripts/test-web.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,8 @@ rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup compon
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+echo "== web UI: install, build, unit tests"
+./scripts/test-web.sh build
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests"
@@ -21,3 +24,6 @@ else
   echo "(cargo-nextest not found: using cargo test; install with 'cargo install cargo-nextest')"
   cargo test --workspace --no-fail-fast
 fi
+
+echo "== web UI: end-to-end tests"
+./scripts/test-web.sh e2e
