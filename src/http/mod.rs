@@ -13,6 +13,7 @@ pub mod login;
 pub mod multipart;
 pub mod records;
 pub mod scripts;
+pub mod shift_closes;
 pub mod users;
 
 use crate::config::Config;
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     users::configure(cfg);
     clients::configure(cfg);
     kpis::configure(cfg);
+    shift_closes::configure(cfg);
     scripts::configure(cfg);
     audit::configure(cfg);
     exports::configure(cfg);

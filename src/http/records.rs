@@ -32,6 +32,15 @@ fn flag(req: &HttpRequest, name: &str) -> bool {
         .unwrap_or(false)
 }
 
+fn query_value(req: &HttpRequest, name: &str) -> Option<String> {
+    web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .ok()?
+        .into_inner()
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
 /// The resource named by the first path segment after /api (routes are registered per resource).
 fn resource(req: &HttpRequest) -> ApiResult<&'static Resource> {
     let name = req
@@ -148,7 +157,8 @@ async fn patch(
     )))
 }
 
-/// DELETE /api/{res}/{id}[?cascade=true] (ADMIN): soft delete.
+/// DELETE /api/{res}/{id}[?cascade=true][&amendment_reason=...] (ADMIN): soft delete; the
+/// reason is needed for an entry of a closed line-shift.
 async fn delete(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -157,10 +167,11 @@ async fn delete(
 ) -> ApiResult<HttpResponse> {
     let res = resource(&req)?;
     let cascade = flag(&req, "cascade");
+    let reason = query_value(&req, "amendment_reason");
     Ok(HttpResponse::Ok().json(
         state
             .engine
-            .delete_record(&auth.0, res, path.into_inner(), cascade)
+            .delete_record(&auth.0, res, path.into_inner(), cascade, reason)
             .await?,
     ))
 }

@@ -28,7 +28,7 @@ fn multipart(boundary: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
     body
 }
 
-struct Upload<'a> {
+pub(crate) struct Upload<'a> {
     path: &'a str,
     token: &'a str,
     file: &'a [u8],
@@ -38,7 +38,7 @@ struct Upload<'a> {
 }
 
 impl<'a> Upload<'a> {
-    fn new(path: &'a str, token: &'a str, file: &'a [u8]) -> Self {
+    pub(crate) fn new(path: &'a str, token: &'a str, file: &'a [u8]) -> Self {
         Upload {
             path,
             token,
@@ -48,7 +48,7 @@ impl<'a> Upload<'a> {
             boundary: "----kpi-test-boundary-1",
         }
     }
-    async fn send(&self, app: &TestApp) -> Response {
+    pub(crate) async fn send(&self, app: &TestApp) -> Response {
         let mut parts: Vec<(&str, Option<&str>, &[u8])> =
             vec![("file", Some("data.csv"), self.file)];
         if let Some(c) = self.client {

@@ -14,4 +14,5 @@ mod kpis_all;
 mod resources;
 mod resources_all;
 mod scripts;
+mod shift_closes;
 mod web;

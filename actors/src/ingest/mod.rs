@@ -15,7 +15,7 @@ pub mod readback;
 
 use crate::domain::{Caller, FieldError, TenantScope};
 use crate::error::EngineError;
-use crate::resources::{Field, Req, Resource, STANDARD_COLUMNS};
+use crate::resources::{AMENDMENT_REASON, Field, Req, Resource, STANDARD_COLUMNS};
 use crate::services::records::{Prepared, prepare_create};
 use crate::store::StoreError;
 use csv::{FileError, FileWarning};
@@ -178,6 +178,9 @@ fn column_for(res: &'static Resource, raw: &str) -> Option<Column> {
         } else {
             Column::Field(f)
         });
+    }
+    if res.is_entry && name == AMENDMENT_REASON.name {
+        return Some(Column::Field(&AMENDMENT_REASON));
     }
     let system = STANDARD_COLUMNS.contains(&name.as_str())
         || matches!(name.as_str(), "entry_method" | "import_id" | "warnings");

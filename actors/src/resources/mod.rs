@@ -427,6 +427,11 @@ impl Resource {
 }
 
 /// Server-maintained columns present on every business table.
+/// Not a stored field: the reason a LEADER/ADMIN gives for changing an entry of a closed
+/// line-shift (ingest.md §10), accepted in JSON bodies and as a CSV column of entry resources,
+/// and written to AUDIT_LOG as an AMEND row.
+pub static AMENDMENT_REASON: Field = f("amendment_reason", Kind::Notes(500), Req::O);
+
 pub const STANDARD_COLUMNS: [&str; 7] = [
     "created_by",
     "created_at",

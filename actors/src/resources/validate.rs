@@ -115,7 +115,7 @@ fn is_server_key(res: &Resource, key: &str) -> bool {
     key == res.key
         || key == "warnings"
         || STANDARD_COLUMNS.contains(&key)
-        || (res.is_entry && (key == "entry_method" || key == "import_id"))
+        || (res.is_entry && matches!(key, "entry_method" | "import_id" | "amendment_reason"))
         || res.field(key).is_some_and(|f| f.req == Req::S)
 }
 

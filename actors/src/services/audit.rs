@@ -73,6 +73,7 @@ fn entity_filter(raw: &str) -> Result<(Vec<String>, Vec<String>), EngineError> {
         "clients" => (one("CLIENT"), vec![]),
         "settings" => (one("CLIENT_SETTINGS"), vec![]),
         "kpi-scripts" => (one("KPI_SCRIPT"), vec![]),
+        "shift-closes" => (one("SHIFT_CLOSE"), vec![]),
         "users" => (one("USER"), non_auth),
         "auth" => (
             one("USER"),
@@ -86,16 +87,29 @@ fn entity_filter(raw: &str) -> Result<(Vec<String>, Vec<String>), EngineError> {
                 .find(|r| r.entity.eq_ignore_ascii_case(name))
             {
                 (one(res.entity), vec![])
-            } else if let Some(fixed) = ["CLIENT", "CLIENT_SETTINGS", "KPI_SCRIPT", "USER"]
-                .iter()
-                .find(|e| e.eq_ignore_ascii_case(name))
+            } else if let Some(fixed) = [
+                "CLIENT",
+                "CLIENT_SETTINGS",
+                "KPI_SCRIPT",
+                "SHIFT_CLOSE",
+                "USER",
+            ]
+            .iter()
+            .find(|e| e.eq_ignore_ascii_case(name))
             {
                 (one(fixed), vec![])
             } else {
                 let names: Vec<&str> = defs::ALL
                     .iter()
                     .map(|r| r.name)
-                    .chain(["clients", "users", "settings", "kpi-scripts", "auth"])
+                    .chain([
+                        "clients",
+                        "users",
+                        "settings",
+                        "kpi-scripts",
+                        "shift-closes",
+                        "auth",
+                    ])
                     .collect();
                 return Err(bad(
                     "entity",

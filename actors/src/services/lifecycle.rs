@@ -1,6 +1,7 @@
 //! Soft delete (with `cascade`) and second-person verification of declared resources
 //! (domain.md §1 "Soft delete", ingest.md §10). Restore is a PATCH (`services::records`).
 use super::record_permits::{permit, present};
+use super::shift_lock;
 use crate::domain::{Caller, ClientId, FieldError, Role};
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -202,10 +203,16 @@ impl Engine {
         res: &'static Resource,
         id: String,
         cascade: bool,
+        amendment_reason: Option<String>,
     ) -> Result<Record, EngineError> {
         if caller.role != Role::Admin {
             return Err(EngineError::forbidden("only ADMIN may delete records"));
         }
+        let mut reason_body = Map::new();
+        if let Some(r) = amendment_reason {
+            reason_body.insert("amendment_reason".into(), Value::String(r));
+        }
+        let reason = shift_lock::amendment_reason(&reason_body)?;
         let caller = caller.clone();
         self.write(move |tx| {
             let row = repo::get(tx, res, &caller.scope, &id, false)?
@@ -231,7 +238,11 @@ impl Engine {
                         .collect(),
                 });
             }
+            let amend = shift_lock::check(tx, &caller, res, &[&row], reason.as_deref())?;
             let mut after = delete_tree(tx, &caller, res, &row, None)?;
+            if let Some(reason) = amend {
+                shift_lock::audit_amend(tx, &caller, res, &row, &reason)?;
+            }
             present(tx, res, caller.role, &mut after)?;
             Ok(after)
         })

@@ -13,4 +13,6 @@ pub mod password;
 pub mod record_permits;
 pub mod records;
 pub mod scripts;
+pub mod shift_closes;
+pub(crate) mod shift_lock;
 pub mod users;

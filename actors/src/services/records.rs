@@ -4,6 +4,7 @@
 //! cross-field checks, references, SQL, audit, then the resource's `after_write` hook.
 use super::clients::visible_client;
 use super::record_permits::{parent_client, patch_permit, permit, present};
+use super::shift_lock;
 use crate::domain::{Caller, ClientId, FieldError, Role, TenantScope};
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -80,6 +81,8 @@ pub struct Prepared {
     /// a shared row: a floater, an AVAILABLE pool row). None too for jobs and defects, whose
     /// client is copied from the parent inside the write transaction.
     pub client: Option<ClientId>,
+    /// Why an entry of a closed line-shift changes (LEADER/ADMIN; see `shift_lock`).
+    pub amendment_reason: Option<String>,
 }
 
 /// Parses a create body (no I/O): field types, required fields, defaults, `id_ignored`.
@@ -91,6 +94,7 @@ pub fn prepare_create(
 ) -> Result<Prepared, EngineError> {
     let (record, mut warnings) =
         parse_body(res, body, true, &caller.user_id).map_err(EngineError::invalid)?;
+    let amendment_reason = shift_lock::amendment_reason(body)?;
     if res.key_rule.server_assigned() && body.get(res.key).is_some_and(|v| !v.is_null()) {
         warnings.push(Warning {
             field: res.key.into(),
@@ -116,6 +120,7 @@ pub fn prepare_create(
         record,
         warnings,
         client,
+        amendment_reason,
     })
 }
 
@@ -151,6 +156,7 @@ pub fn insert_prepared(
         mut record,
         mut warnings,
         client,
+        amendment_reason,
     } = prepared;
     let client = match res.tenant {
         Tenant::Parent { .. } => {
@@ -170,8 +176,12 @@ pub fn insert_prepared(
     if !errors.is_empty() {
         return Err(EngineError::invalid(errors));
     }
+    let amend = shift_lock::check(tx, caller, res, &[&record], amendment_reason.as_deref())?;
     let mut record = repo::insert(tx, res, &write, record, &caller.user_id, entry_method)
         .map_err(|e| write_error(res, e))?;
+    if let Some(reason) = amend {
+        shift_lock::audit_amend(tx, caller, res, &record, &reason)?;
+    }
     (res.after_write)(
         tx,
         &AfterWrite {
@@ -311,6 +321,8 @@ fn patch_in_tx(
     if !errors.is_empty() {
         return Err(EngineError::invalid(errors));
     }
+    let reason = shift_lock::amendment_reason(p.body)?;
+    let amend = shift_lock::check(tx, caller, res, &[&stored, &merged], reason.as_deref())?;
     // Only declared, non-server fields (plus what checks derived) are written.
     let fixed = immutable_fields(res);
     let mut to_write = Map::new();
@@ -349,6 +361,9 @@ fn patch_in_tx(
             user: &caller.user_id,
         },
     )?;
+    if let Some(reason) = amend {
+        shift_lock::audit_amend(tx, caller, res, &record, &reason)?;
+    }
     // the hook may have changed the row itself (a reopened order with an open hold)
     let key = record
         .get(res.key)
