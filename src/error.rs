@@ -8,10 +8,9 @@ use kpi_engine::domain::FieldError;
 use serde_json::json;
 use std::fmt;
 
-tokio::task_local! {
-    /// The request id of the request being served (set by `telemetry::request_id`).
-    pub static REQUEST_ID: String;
-}
+/// The request id of the request being served (set by `telemetry::request_id`); the engine
+/// owns the task-local so its audit rows can name the request.
+pub use kpi_engine::request::REQUEST_ID;
 
 pub fn current_request_id() -> String {
     REQUEST_ID.try_with(Clone::clone).unwrap_or_default()

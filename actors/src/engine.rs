@@ -122,9 +122,11 @@ impl Engine {
         T: Send + 'static,
         F: FnOnce(&rusqlite::Connection) -> Result<T, EngineError> + Send + 'static,
     {
+        // The audit rows of this job name the request that caused it.
+        let request_id = crate::request::current();
         self.inner
             .writer
-            .write(f)
+            .write(move |tx| crate::request::in_job(request_id, || f(tx)))
             .await
             .map_err(crate::error::map_busy)
     }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod ingest;
 pub mod kpi;
 pub mod metrics;
+pub mod request;
 pub mod resources;
 pub mod services;
 pub mod store;

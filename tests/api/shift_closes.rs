@@ -385,3 +385,46 @@ async fn shift_status_counts_expected_and_closed() {
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid_range".into())
     );
 }
+
+#[actix_web::test]
+async fn audit_rows_name_the_request_that_wrote_them() {
+    let s = closed_shift().await;
+    let app = &s.app;
+    let path = format!("/api/production/{}", s.entry_id);
+    let res = app
+        .http
+        .patch(app.url(&path))
+        .bearer_auth(&s.leader)
+        .header("X-Request-Id", "amend-req-42")
+        .json(&json!({"units_produced": 13, "amendment_reason": "typo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["x-request-id"], "amend-req-42");
+    let audit = expect_status(
+        app.get(
+            &format!("/api/audit?entity=production&entity_id={}", s.entry_id),
+            Some(&app.admin),
+        )
+        .await,
+        StatusCode::OK,
+        "audit",
+    )
+    .await;
+    let rows = audit["items"].as_array().unwrap();
+    let of_request: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["request_id"] == "amend-req-42")
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(of_request, ["AMEND", "UPDATE"], "{rows:?}");
+    assert!(
+        rows.iter()
+            .filter(|r| r["action"] == "CREATE")
+            .all(|r| r["request_id"]
+                .as_str()
+                .is_some_and(|id| id != "amend-req-42")),
+        "the create came from another request: {rows:?}"
+    );
+}

@@ -40,10 +40,10 @@ impl<'a> AuditEntry<'a> {
 
 pub fn record(tx: &Connection, e: &AuditEntry) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "INSERT INTO audit_log (occurred_at, user_id, client_id, entity, entity_id, action, field, old_value, new_value, reason) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO audit_log (occurred_at, user_id, client_id, entity, entity_id, action, field, old_value, new_value, reason, request_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
-    .execute(params![now_ts(), e.user_id, e.client_id, e.entity, e.entity_id, e.action, e.field, e.old_value, e.new_value, e.reason])?;
+    .execute(params![now_ts(), e.user_id, e.client_id, e.entity, e.entity_id, e.action, e.field, e.old_value, e.new_value, e.reason, crate::request::current()])?;
     Ok(())
 }
 
