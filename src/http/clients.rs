@@ -3,7 +3,7 @@ use super::AppState;
 use super::auth::Auth;
 use super::body::JsonObject;
 use crate::error::ApiResult;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -42,9 +42,18 @@ async fn list(
 
 async fn create(
     state: web::Data<AppState>,
+    req: HttpRequest,
     auth: Auth,
     body: JsonObject,
 ) -> ApiResult<HttpResponse> {
+    if let Some(key) = super::ingest::idempotency_key(&req)? {
+        let idem = super::ingest::json_idem_key(&req, key, &body.0);
+        let reply = state
+            .engine
+            .create_client_idempotent(&auth.0, body.0, idem)
+            .await?;
+        return Ok(super::ingest::render(reply));
+    }
     Ok(HttpResponse::Created().json(state.engine.create_client(&auth.0, body.0).await?))
 }
 

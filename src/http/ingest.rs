@@ -90,6 +90,13 @@ fn idem_key(req: &HttpRequest, key: String, extra: &[&[u8]]) -> IdemKey {
     }
 }
 
+/// The key of a JSON create: method, path, query and the body's digest.
+pub fn json_idem_key(req: &HttpRequest, key: String, body: &Map<String, Value>) -> IdemKey {
+    let canonical = serde_json::to_vec(body).unwrap_or_default();
+    let digest = sha256_hex(&canonical);
+    idem_key(req, key, &[digest.as_bytes()])
+}
+
 fn all_or_nothing(req: &HttpRequest) -> ApiResult<bool> {
     let query =
         web::Query::<Vec<(String, String)>>::from_query(req.query_string()).map_err(|_| {
@@ -444,9 +451,7 @@ pub async fn create_idempotent(
     body: Map<String, Value>,
     key: String,
 ) -> ApiResult<HttpResponse> {
-    let canonical = serde_json::to_vec(&body).unwrap_or_default();
-    let digest = sha256_hex(&canonical);
-    let idem = idem_key(req, key, &[digest.as_bytes()]);
+    let idem = json_idem_key(req, key, &body);
     let reply = state
         .engine
         .create_record_idempotent(&auth.0, res, body, idem)

@@ -3,7 +3,7 @@ use super::AppState;
 use super::auth::Auth;
 use super::body::JsonObject;
 use crate::error::{ApiError, ApiResult};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use kpi_engine::domain::Role;
 use kpi_engine::store::users::UserFilter;
 use serde::Deserialize;
@@ -52,9 +52,18 @@ async fn list(
 
 async fn create(
     state: web::Data<AppState>,
+    req: HttpRequest,
     auth: Auth,
     body: JsonObject,
 ) -> ApiResult<HttpResponse> {
+    if let Some(key) = super::ingest::idempotency_key(&req)? {
+        let idem = super::ingest::json_idem_key(&req, key, &body.0);
+        let reply = state
+            .engine
+            .create_user_idempotent(&auth.0, body.0, idem)
+            .await?;
+        return Ok(super::ingest::render(reply));
+    }
     let user = state.engine.register(Some(&auth.0), false, body.0).await?;
     Ok(HttpResponse::Created().json(user))
 }

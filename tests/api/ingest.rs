@@ -1373,3 +1373,64 @@ async fn a_row_conflict_is_a_row_error_not_a_failed_import() {
     );
     assert_eq!(out["errors"][0]["code"], "hold_already_open", "{out}");
 }
+
+#[actix_web::test]
+async fn clients_and_users_creates_honour_idempotency_key() {
+    let app = spawn_app().await;
+    let client = json!({"client_id": "IDEM-1", "client_name": "Keyed"});
+    let first = post_key(&app, "/api/clients", &app.admin, &client, "client-key-1").await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let again = post_key(&app, "/api/clients", &app.admin, &client, "client-key-1").await;
+    assert_eq!(
+        again.status(),
+        StatusCode::CREATED,
+        "a replay, not duplicate_id"
+    );
+    assert_eq!(again.headers()["idempotent-replay"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    let other = json!({"client_id": "IDEM-2", "client_name": "Other"});
+    let conflict = post_key(&app, "/api/clients", &app.admin, &other, "client-key-1").await;
+    expect_code(
+        conflict,
+        StatusCode::CONFLICT,
+        "idempotency_conflict",
+        "reused key",
+    )
+    .await;
+    // Without a key, the same body is a duplicate.
+    let plain = app.post("/api/clients", Some(&app.admin), &client).await;
+    expect_code(plain, StatusCode::CONFLICT, "duplicate_id", "no key").await;
+
+    let user = json!({"username": "keyed-user", "password": "keyed-password-1", "email": "k@example.com", "role": "LEADER_DATACONFIG", "client_ids": ["IDEM-1"]});
+    let first = post_key(&app, "/api/users", &app.admin, &user, "user-key-1").await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    assert!(first.get("password_hash").is_none(), "{first}");
+    let again = post_key(&app, "/api/users", &app.admin, &user, "user-key-1").await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replay"], "true");
+    assert_eq!(
+        again.json::<Value>().await.unwrap()["user_id"],
+        first["user_id"]
+    );
+    let users: Value = app
+        .get("/api/users", Some(&app.admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let named = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["username"] == "keyed-user")
+        .count();
+    assert_eq!(named, 1, "written once");
+    // The role rule comes first: a LEADER's keyed create is 403, not a replay.
+    let leader = app
+        .user_token("leader-idem", "LEADER_DATACONFIG", &["IDEM-1"])
+        .await;
+    let res = post_key(&app, "/api/users", &leader, &user, "user-key-1").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

@@ -3,6 +3,8 @@ use crate::domain::time::{now_ts, parse_day};
 use crate::domain::{Caller, ClientId, FieldError, Role};
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::services::ingest::{IdemKey, Reply};
+use crate::store::StoreError;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::clients::{self, CLIENT_TYPES, ClientRow, TEXT_FIELDS};
 use crate::store::settings::{self, SettingsVersion};
@@ -277,6 +279,59 @@ fn set_columns(
     Ok(())
 }
 
+/// A checked client create, inserted inside a writer job.
+struct NewClient {
+    id: ClientId,
+    fields: Map<String, Value>,
+    limit: i64,
+    by: String,
+}
+
+impl NewClient {
+    fn insert(self, tx: &Connection) -> Result<ClientRow, EngineError> {
+        let NewClient {
+            id,
+            fields,
+            limit,
+            by,
+        } = self;
+        if clients::by_id_unscoped(tx, id.as_str())?.is_some() {
+            return Err(EngineError::conflict(
+                "duplicate_id",
+                format!("client_id {id} already exists (ids are never reused)"),
+            ));
+        }
+        if clients::count_active(tx)? >= limit {
+            return Err(EngineError::conflict(
+                "client_limit_reached",
+                format!("DEFAULT_CLIENT_LIMIT ({limit}) active clients reached"),
+            ));
+        }
+        let now = now_ts();
+        tx.execute(
+            "INSERT INTO clients (client_id, client_name, created_by, created_at, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4, ?3, ?4)",
+            params![id.as_str(), fields.get("client_name").and_then(Value::as_str), by, now],
+        )
+        .map_err(StoreError::from)?;
+        set_columns(tx, id.as_str(), &fields, &by)?;
+        seed_client(tx, id.as_str(), &by)?;
+        audit::record(
+            tx,
+            &AuditEntry {
+                new_value: Some(Value::Object(fields.clone()).to_string()),
+                ..AuditEntry::new(
+                    Some(&by),
+                    Some(id.as_str()),
+                    "CLIENT",
+                    id.as_str(),
+                    "CREATE",
+                )
+            },
+        )?;
+        Ok(clients::by_id_unscoped(tx, id.as_str())?.expect("just inserted"))
+    }
+}
+
 impl Engine {
     /// A client outside the caller's scope answers 404 (unknown) or 403 (foreign) before the
     /// body is validated, so a foreign client never gets a 422. Reads only on that rare path.
@@ -319,6 +374,28 @@ impl Engine {
         caller: &Caller,
         body: Map<String, Value>,
     ) -> Result<ClientRow, EngineError> {
+        let new = self.new_client(caller, body)?;
+        self.write(move |tx| new.insert(tx)).await
+    }
+
+    /// `create_client` under an Idempotency-Key: a replay answers the first response.
+    pub async fn create_client_idempotent(
+        &self,
+        caller: &Caller,
+        body: Map<String, Value>,
+        idem: IdemKey,
+    ) -> Result<Reply, EngineError> {
+        let new = self.new_client(caller, body)?;
+        self.write_keyed(caller, idem, move |tx| new.insert(tx))
+            .await
+    }
+
+    /// Role and field checks of a create, before the writer.
+    fn new_client(
+        &self,
+        caller: &Caller,
+        body: Map<String, Value>,
+    ) -> Result<NewClient, EngineError> {
         if caller.role != Role::Admin {
             return Err(EngineError::forbidden("only an ADMIN creates clients"));
         }
@@ -336,26 +413,12 @@ impl Engine {
             }
         };
         fields.remove("is_active");
-        let limit = self.config().default_client_limit as i64;
-        let by = caller.user_id.clone();
-        self.write(move |tx| {
-            if clients::by_id_unscoped(tx, id.as_str())?.is_some() {
-                return Err(EngineError::conflict("duplicate_id", format!("client_id {id} already exists (ids are never reused)")));
-            }
-            if clients::count_active(tx)? >= limit {
-                return Err(EngineError::conflict("client_limit_reached", format!("DEFAULT_CLIENT_LIMIT ({limit}) active clients reached")));
-            }
-            let now = now_ts();
-            tx.execute(
-                "INSERT INTO clients (client_id, client_name, created_by, created_at, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4, ?3, ?4)",
-                params![id.as_str(), fields.get("client_name").and_then(Value::as_str), by, now],
-            )?;
-            set_columns(tx, id.as_str(), &fields, &by)?;
-            seed_client(tx, id.as_str(), &by)?;
-            audit::record(tx, &AuditEntry { new_value: Some(Value::Object(fields.clone()).to_string()), ..AuditEntry::new(Some(&by), Some(id.as_str()), "CLIENT", id.as_str(), "CREATE") })?;
-            Ok(clients::by_id_unscoped(tx, id.as_str())?.expect("just inserted"))
+        Ok(NewClient {
+            id,
+            fields,
+            limit: self.config().default_client_limit as i64,
+            by: caller.user_id.clone(),
         })
-        .await
     }
 
     /// PATCH (ADMIN; an assigned LEADER for everything but `is_active`) and DELETE (= is_active false).

@@ -747,7 +747,7 @@ impl Engine {
         Ok((parsed, file_name, slot))
     }
 
-    async fn replay(
+    pub(crate) async fn replay(
         &self,
         caller: &Caller,
         idem: Option<&IdemKey>,
@@ -976,6 +976,40 @@ impl Engine {
             })
             .await?;
         Ok(json!({"items": items, "next_cursor": next.map(|(ts, id)| hex(&format!("{ts}~{id}")))}))
+    }
+
+    /// A create outside the declared resources (clients, users) under an `Idempotency-Key`:
+    /// `work` runs in one writer job between the key check and the stored response, so a
+    /// replay answers the first 201 and writes nothing.
+    pub(crate) async fn write_keyed<T, F>(
+        &self,
+        caller: &Caller,
+        idem: IdemKey,
+        work: F,
+    ) -> Result<Reply, EngineError>
+    where
+        T: serde::Serialize,
+        F: FnOnce(&Connection) -> Result<T, EngineError> + Send + 'static,
+    {
+        if let Some(replay) = self.replay(caller, Some(&idem)).await? {
+            return Ok(replay);
+        }
+        let user = caller.user_id.clone();
+        self.write(move |tx| {
+            if let Some(replay) = check_key(tx, &user, Some(&idem))? {
+                return Ok(replay);
+            }
+            let body = serde_json::to_value(work(tx)?)
+                .map_err(|e| EngineError::Store(StoreError::Other(e.to_string())))?;
+            let reply = Reply {
+                status: 201,
+                body,
+                replayed: false,
+            };
+            store_key(tx, &user, Some(&idem), &reply)?;
+            Ok(reply)
+        })
+        .await
     }
 
     /// `POST /api/{res}` with an `Idempotency-Key`: the same create as `create_record`, with

@@ -3,6 +3,7 @@ use super::password;
 use crate::domain::{Caller, FieldError, Role};
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::services::ingest::{IdemKey, Reply};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::clients;
 use crate::store::users::{self, NewUser, User, UserChanges, UserFilter};
@@ -283,6 +284,25 @@ impl Engine {
             insert_user(tx, &input, &hash, by.as_deref().unwrap_or("SYSTEM"))
         })
         .await
+    }
+
+    /// POST /api/users (ADMIN) under an `Idempotency-Key`: a replay answers the first 201
+    /// (before any password hashing) and writes nothing.
+    pub async fn create_user_idempotent(
+        &self,
+        caller: &Caller,
+        body: Map<String, Value>,
+        idem: IdemKey,
+    ) -> Result<Reply, EngineError> {
+        require_admin(caller)?;
+        if let Some(replay) = self.replay(caller, Some(&idem)).await? {
+            return Ok(replay);
+        }
+        let input = UserInput::parse(&body, true)?;
+        let hash = password::hash_async(input.password.clone()).await;
+        let by = caller.user_id.clone();
+        self.write_keyed(caller, idem, move |tx| insert_user(tx, &input, &hash, &by))
+            .await
     }
 
     /// CLI `user create`: no role check, e-mail optional.
