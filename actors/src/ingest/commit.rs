@@ -6,7 +6,8 @@ use super::{RowError, row_errors};
 use crate::domain::Caller;
 use crate::error::EngineError;
 use crate::resources::Resource;
-use crate::services::records::{Limits, Prepared, Saved, insert_prepared};
+use crate::resources::validate::Warning;
+use crate::services::records::{Echo, Limits, Prepared, insert_prepared};
 use rusqlite::Connection;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -14,8 +15,9 @@ use std::collections::BTreeSet;
 /// What running the rows did.
 #[derive(Default)]
 pub struct RowsRun {
-    /// (line, stored record) of every inserted row, in order.
-    pub inserted: Vec<(u64, Saved)>,
+    /// (line, warnings) of every inserted row, in order (the rows themselves are not kept:
+    /// an import answers with counts and row errors).
+    pub inserted: Vec<(u64, Vec<Warning>)>,
     pub errors: Vec<RowError>,
     /// Clients of the inserted rows.
     pub clients: BTreeSet<String>,
@@ -67,13 +69,21 @@ pub fn insert_rows(
         }
         let client = res.client_of(&prepared.record).map(str::to_owned);
         let sp = Savepoint::open(tx, "ingest_row")?;
-        match insert_prepared(tx, limits, caller, res, prepared, entry_method) {
+        match insert_prepared(
+            tx,
+            limits,
+            caller,
+            res,
+            prepared,
+            entry_method,
+            Echo::WarningsOnly,
+        ) {
             Ok(saved) => {
                 sp.release()?;
                 if let Some(c) = res.client_of(&saved.record) {
                     run.clients.insert(c.to_owned());
                 }
-                run.inserted.push((line, saved));
+                run.inserted.push((line, saved.warnings));
             }
             Err(e) => {
                 sp.rollback()?;

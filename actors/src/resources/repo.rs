@@ -296,7 +296,9 @@ fn assign_key(
     })
 }
 
-/// Inserts a validated record under its permit and audits it. Returns the stored row.
+/// Inserts a validated record under its permit and audits it. Returns the stored row, read
+/// back (`reread`), or as inserted (imports of entries: no column of theirs has an SQL default
+/// a caller needs, and a 100 000-row import should not read every row back).
 pub fn insert(
     tx: &Connection,
     res: &Resource,
@@ -304,6 +306,7 @@ pub fn insert(
     mut rec: Record,
     caller: &str,
     entry_method: &str,
+    reread: bool,
 ) -> Result<Record, StoreError> {
     let client = write.client().map(|c| c.as_str().to_owned());
     match (res.tenant, &client) {
@@ -359,6 +362,9 @@ pub fn insert(
                 ..AuditEntry::new(Some(caller), client.as_deref(), res.entity, &key, "CREATE")
             },
         )?;
+    }
+    if !reread {
+        return Ok(rec);
     }
     Ok(get_unscoped(tx, res, &key)?.expect("row just inserted"))
 }

@@ -6,7 +6,7 @@
 //! each), import log, one audit record, stored response — so a crash leaves the import whole
 //! or absent, and a replay can never write twice.
 use super::clients::visible_client;
-use super::records::{Limits, Prepared, insert_prepared, prepare_create};
+use super::records::{Echo, Limits, Prepared, insert_prepared, prepare_create};
 use crate::domain::time::{now_ts, parse_day};
 use crate::domain::{Caller, FieldError, Role, TenantScope};
 use crate::engine::Engine;
@@ -438,9 +438,9 @@ fn commit_preview(tx: &Connection, ctx: ImportCtx, parsed: Parsed) -> Result<Rep
     sp.rollback()?;
     let index: std::collections::HashMap<u64, usize> =
         rows.iter().enumerate().map(|(i, r)| (r.line, i)).collect();
-    for (line, saved) in &run.inserted {
+    for (line, warnings) in &run.inserted {
         if let Some(&i) = index.get(line) {
-            rows[i].warnings = json!(saved.warnings);
+            rows[i].warnings = json!(warnings);
         }
     }
     for e in run.errors {
@@ -1036,7 +1036,7 @@ impl Engine {
             if let Some(replay) = check_key(tx, &caller.user_id, Some(&idem))? {
                 return Ok(replay);
             }
-            let saved = insert_prepared(tx, &limits, &caller, res, prepared, "API")?;
+            let saved = insert_prepared(tx, &limits, &caller, res, prepared, "API", Echo::Row)?;
             let mut body = Value::Object(saved.record);
             body["warnings"] = json!(saved.warnings);
             let reply = Reply {

@@ -142,6 +142,14 @@ fn check_ctx<'a>(
     }
 }
 
+/// What a write answers with: the stored row as a reader sees it (single creates), or only
+/// the warnings (import rows, whose replies carry counts and row errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Echo {
+    Row,
+    WarningsOnly,
+}
+
 /// Inside a writer transaction: tenant and role checks, cross-field rules, same-client
 /// references, insert and audit. Shared by single creates, batches and confirmed imports.
 pub fn insert_prepared(
@@ -151,6 +159,7 @@ pub fn insert_prepared(
     res: &'static Resource,
     prepared: Prepared,
     entry_method: &str,
+    echo: Echo,
 ) -> Result<Saved, EngineError> {
     let Prepared {
         mut record,
@@ -177,8 +186,19 @@ pub fn insert_prepared(
         return Err(EngineError::invalid(errors));
     }
     let amend = shift_lock::check(tx, caller, res, &[&record], amendment_reason.as_deref())?;
-    let mut record = repo::insert(tx, res, &write, record, &caller.user_id, entry_method)
-        .map_err(|e| write_error(res, e))?;
+    // Entry rows of an import skip the read-back (their one hook, holds', needs only the
+    // work order id); master data is always read back for its after_write hooks.
+    let echo_row = echo == Echo::Row || !res.is_entry;
+    let mut record = repo::insert(
+        tx,
+        res,
+        &write,
+        record,
+        &caller.user_id,
+        entry_method,
+        echo_row,
+    )
+    .map_err(|e| write_error(res, e))?;
     if let Some(reason) = amend {
         shift_lock::audit_amend(tx, caller, res, &record, &reason)?;
     }
@@ -191,7 +211,9 @@ pub fn insert_prepared(
             user: &caller.user_id,
         },
     )?;
-    present(tx, res, caller.role, &mut record)?;
+    if echo_row {
+        present(tx, res, caller.role, &mut record)?;
+    }
     warnings.extend(ctx.warnings.into_inner());
     Ok(Saved { record, warnings })
 }
@@ -506,7 +528,7 @@ impl Engine {
         let prepared = self.prepare_checked(caller, res, &body).await?;
         let limits = self.limits();
         let caller = caller.clone();
-        self.write(move |tx| insert_prepared(tx, &limits, &caller, res, prepared, "API"))
+        self.write(move |tx| insert_prepared(tx, &limits, &caller, res, prepared, "API", Echo::Row))
             .await
     }
 

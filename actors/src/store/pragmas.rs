@@ -22,8 +22,15 @@ pub fn common(conn: &Connection) -> rusqlite::Result<()> {
     // A backup or checkpoint may hold a lock briefly; wait instead of failing.
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // rusqlite keeps 16 prepared statements by default; one imported row runs more distinct
+    // statements than that (permit, checks, references, id sequence, insert, re-read), so
+    // the LRU thrashed and every row re-parsed its SQL.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(())
 }
+
+/// Prepared statements kept per connection (a few hundred distinct SQL texts in all).
+const STATEMENT_CACHE: usize = 256;
 
 /// Read-pool connections can never write, even by mistake.
 pub fn reader(conn: &Connection) -> rusqlite::Result<()> {
