@@ -1,5 +1,6 @@
 //! `kpi-engine`: domain types, the SQLite store and the actors behind small handles.
 //! The HTTP edge (`kpi-ops`) only sees `Engine` and the types it returns.
+pub mod backup;
 pub mod domain;
 pub mod engine;
 pub mod error;
@@ -7,8 +8,9 @@ pub mod ingest;
 pub mod kpi;
 pub mod metrics;
 pub mod resources;
+pub mod scheduler;
 pub mod services;
 pub mod store;
 
-pub use engine::{Engine, EngineConfig};
+pub use engine::{Engine, EngineConfig, WeakEngine};
 pub use error::EngineError;
