@@ -745,7 +745,7 @@ fn log_level(raw: &str) -> Result<String, String> {
 }
 
 /// Five fields (minute hour day month weekday) of digits and `* , - /`; month and weekday may use names.
-/// The scheduler parses it fully; this catches typos at start-up.
+/// Then the scheduler's own parser (croner) must accept it, so `0 25 * * *` fails at start-up, not at 02:00.
 fn cron(raw: &str) -> Result<String, String> {
     let fields: Vec<&str> = raw.split_whitespace().collect();
     let allowed = |i: usize, c: char| {
@@ -756,8 +756,11 @@ fn cron(raw: &str) -> Result<String, String> {
             .iter()
             .enumerate()
             .all(|(i, f)| f.chars().all(|c| allowed(i, c)));
-    ok.then(|| fields.join(" "))
-        .ok_or_else(|| format!("must be a 5-field cron expression (minute hour day month weekday) like \"0 2 * * *\", got {raw:?}"))
+    let expr = ok.then(|| fields.join(" "))
+        .ok_or_else(|| format!("must be a 5-field cron expression (minute hour day month weekday) like \"0 2 * * *\", got {raw:?}"))?;
+    kpi_engine::scheduler::Schedule::cron(&expr)
+        .map_err(|e| format!("is not a valid schedule: {e}"))?;
+    Ok(expr)
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1693,6 +1696,13 @@ mod tests {
             "@daily",
         ] {
             bad("BACKUP_SCHEDULE", raw, "5-field cron");
+        }
+    }
+
+    #[test]
+    fn backup_schedule_rejects_values_out_of_range() {
+        for raw in ["0 25 * * *", "60 2 * * *", "0 2 32 * *", "0 2 * 13 *"] {
+            bad("BACKUP_SCHEDULE", raw, "not a valid schedule");
         }
     }
 
