@@ -4,6 +4,7 @@
 use crate::config::Config;
 use anyhow::bail;
 use kpi_engine::backup::{BackupSettings, backup_now, restore};
+use kpi_engine::store::migrations;
 use std::path::Path;
 
 pub fn backup(config: &Config) -> anyhow::Result<()> {
@@ -13,16 +14,31 @@ pub fn backup(config: &Config) -> anyhow::Result<()> {
             config.database_path.display()
         );
     }
-    let settings = BackupSettings {
-        database_path: config.database_path.clone(),
-        backup_dir: config.backup_dir.clone(),
-        retention_days: config.backup_retention_days,
-    };
-    let (dir, m) = backup_now(&settings, "cli", chrono::Utc::now())?;
-    let dir = dir.canonicalize().unwrap_or(dir); // scripts get a path that works from anywhere
+    let (dir, m) = backup_now(&settings(config), "cli", chrono::Utc::now())?;
     tracing::info!(dir = %dir.display(), size = m.size_bytes, "backup verified");
     println!("{}", dir.display());
     Ok(())
+}
+
+/// `kpi-ops migrate`: a verified backup first when the database exists and is behind
+/// (operations.md §2), so a failed migration never costs data.
+pub fn backup_before_migrate(config: &Config) -> anyhow::Result<()> {
+    let db = &config.database_path;
+    if !db.exists() || migrations::version_of_file(db)? >= migrations::latest_version() {
+        return Ok(());
+    }
+    let (dir, _) = backup_now(&settings(config), "pre_migrate", chrono::Utc::now())?;
+    println!("backup before migrating: {}", dir.display());
+    Ok(())
+}
+
+fn settings(config: &Config) -> BackupSettings {
+    BackupSettings {
+        database_path: config.database_path.clone(),
+        backup_dir: config.backup_dir.clone(),
+        retention_days: config.backup_retention_days,
+        post_hook: config.backup_post_hook.clone(),
+    }
 }
 
 pub fn restore(config: &Config, file: &Path) -> anyhow::Result<()> {
@@ -37,7 +53,7 @@ pub fn restore(config: &Config, file: &Path) -> anyhow::Result<()> {
         "restored {} into {} (schema version {})",
         report.restored_from.display(),
         db.display(),
-        kpi_engine::store::migrations::latest_version()
+        migrations::latest_version()
     );
     Ok(())
 }

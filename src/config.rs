@@ -116,6 +116,8 @@ pub struct Config {
     pub enable_auto_backup: bool,
     pub backup_retention_days: u32,
     pub backup_schedule: String,
+    /// BACKUP_POST_HOOK: a shell command run after each verified backup (e.g. copy it off the machine).
+    pub backup_post_hook: Option<String>,
     pub kpi_scripts_dir: PathBuf,
     pub admin_password: Option<String>,
 }
@@ -153,6 +155,7 @@ impl Config {
         let enable_auto_backup = v.parse("ENABLE_AUTO_BACKUP", true, boolean)?;
         let backup_retention_days = v.parse("BACKUP_RETENTION_DAYS", 30, whole(1u32, 3_650))?;
         let backup_schedule = v.parse("BACKUP_SCHEDULE", "0 2 * * *".to_owned(), cron)?;
+        let backup_post_hook = v.get("BACKUP_POST_HOOK");
         let kpi_scripts_dir = v.parse("KPI_SCRIPTS_DIR", PathBuf::from("./kpi-scripts"), path)?;
         let admin_password = v.secret("ADMIN_PASSWORD")?;
 
@@ -179,6 +182,7 @@ impl Config {
             enable_auto_backup,
             backup_retention_days,
             backup_schedule,
+            backup_post_hook,
             kpi_scripts_dir,
             admin_password,
         };
@@ -315,6 +319,8 @@ impl Config {
                 self.backup_retention_days.to_string(),
             ),
             ("BACKUP_SCHEDULE", self.backup_schedule.clone()),
+            // A command line may carry a credential (an rclone remote, a curl -u): never shown.
+            ("BACKUP_POST_HOOK", stars(&self.backup_post_hook)),
             (
                 "KPI_SCRIPTS_DIR",
                 self.kpi_scripts_dir.display().to_string(),
@@ -1697,6 +1703,24 @@ mod tests {
         ] {
             bad("BACKUP_SCHEDULE", raw, "5-field cron");
         }
+    }
+
+    #[test]
+    fn backup_post_hook_is_optional_and_never_shown() {
+        assert_eq!(ok(&[]).backup_post_hook, None);
+        let c = ok(&[(
+            "BACKUP_POST_HOOK",
+            " rclone copy \"$BACKUP_DIR\" remote:kpi ",
+        )]);
+        assert_eq!(
+            c.backup_post_hook.as_deref(),
+            Some("rclone copy \"$BACKUP_DIR\" remote:kpi")
+        );
+        assert!(
+            c.redacted_lines()
+                .contains(&"BACKUP_POST_HOOK=***".to_owned())
+        );
+        assert!(!format!("{c:?}").contains("rclone"));
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub fn engine_config(config: &Config) -> EngineConfig {
         jwt_expiration_hours: config.jwt_expiration_hours,
         backup_dir: config.backup_dir.clone(),
         backup_retention_days: config.backup_retention_days,
+        backup_post_hook: config.backup_post_hook.clone(),
         backup_schedule: config
             .enable_auto_backup
             .then(|| config.backup_schedule.clone()),

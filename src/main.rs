@@ -236,6 +236,7 @@ fn migrate(config: &Config, dry_run: bool) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    kpi_ops::backup_cli::backup_before_migrate(config)?;
     kpi_engine::engine::open_and_migrate(&config.database_path)?;
     println!(
         "database {} at schema version {}",

@@ -25,6 +25,8 @@ pub struct EngineConfig {
     pub jwt_expiration_hours: u32,
     pub backup_dir: PathBuf,
     pub backup_retention_days: u32,
+    /// BACKUP_POST_HOOK: shell command after each verified backup.
+    pub backup_post_hook: Option<String>,
     /// BACKUP_SCHEDULE when ENABLE_AUTO_BACKUP is on; None = backups on demand only.
     pub backup_schedule: Option<String>,
     /// Register the housekeeping jobs (serve, demo); one-shot CLI commands leave them off.
@@ -46,6 +48,7 @@ impl EngineConfig {
                 .unwrap_or(std::path::Path::new("."))
                 .join("backups"),
             backup_retention_days: 30,
+            backup_post_hook: None,
             backup_schedule: None,
             run_scheduled_jobs: false,
         }
@@ -125,6 +128,7 @@ impl Engine {
                 database_path: config.database_path.clone(),
                 backup_dir: config.backup_dir.clone(),
                 retention_days: config.backup_retention_days,
+                post_hook: config.backup_post_hook.clone(),
             },
             metrics.clone(),
         );

@@ -509,3 +509,67 @@ fn cli_backup_applies_retention_but_keeps_the_newest_verified() {
         "older than a day and not among the newest three"
     );
 }
+
+#[test]
+fn backup_logs_json_to_stderr_and_log_file_runs_the_post_hook_and_never_logs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&kpi_ops(d, &["migrate"]));
+    let out = Command::new(env!("CARGO_BIN_EXE_kpi-ops"))
+        .arg("backup")
+        .current_dir(d)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", "sqlite:///kpi.db")
+        .env("LOG_LEVEL", "info")
+        .env("LOG_FORMAT", "json")
+        .env("LOG_FILE", "logs/app.log")
+        .env(
+            "BACKUP_POST_HOOK",
+            "echo \"$BACKUP_FILE\" > hook-secret-output.txt",
+        )
+        .output()
+        .unwrap();
+    let folder = PathBuf::from(ok(&out).trim());
+    let hook = std::fs::read_to_string(d.join("hook-secret-output.txt")).unwrap();
+    assert_eq!(PathBuf::from(hook.trim()), folder.join("kpi.db"));
+    let file = std::fs::read_to_string(d.join("logs/app.log")).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for text in [file.as_str(), &stderr] {
+        let verified = text
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("one JSON object per line"))
+            .find(|v| v["message"] == "backup verified")
+            .unwrap_or_else(|| panic!("no 'backup verified' line in {text}"));
+        assert_eq!(verified["level"], "INFO");
+        assert!(verified["timestamp"].is_string());
+        assert!(
+            !text.contains("hook-secret-output"),
+            "the hook command is never logged"
+        );
+    }
+}
+
+#[test]
+fn migrate_backs_up_an_existing_database_that_is_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    Connection::open(d.join("kpi.db"))
+        .unwrap()
+        .execute_batch("CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('kept');")
+        .unwrap(); // schema version 0: behind this binary
+    let out = ok(&kpi_ops(d, &["migrate"]));
+    let folder = out
+        .lines()
+        .find_map(|l| l.strip_prefix("backup before migrating: "))
+        .unwrap_or_else(|| panic!("no pre-migrate backup: {out}"));
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(folder).join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["trigger"], "pre_migrate");
+    assert_eq!(m["status"], "verified");
+    assert_eq!(m["row_counts"]["notes"], 1);
+    // Up to date now: a second migrate takes no backup.
+    assert!(!ok(&kpi_ops(d, &["migrate"])).contains("backup before migrating"));
+}

@@ -94,7 +94,8 @@ pub fn write(dir: &Path, m: &Manifest) -> std::io::Result<()> {
 /// Every `backup_*` folder of `root` with its manifest (None: unfinished or not ours),
 /// newest first by folder name.
 pub fn list(root: &Path) -> Vec<(PathBuf, Option<Manifest>)> {
-    let Ok(entries) = std::fs::read_dir(root) else {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let Ok(entries) = std::fs::read_dir(&root) else {
         return Vec::new();
     };
     let mut out: Vec<(PathBuf, Option<Manifest>)> = entries

@@ -31,6 +31,8 @@ pub fn take(
             settings.backup_dir.display()
         ))
     })?;
+    // Absolute: the folder is printed, logged, handed to BACKUP_POST_HOOK and listed.
+    let dir = dir.canonicalize().unwrap_or(dir);
     let mut m = Manifest {
         backup_id: manifest::backup_id(now),
         trigger: trigger.to_owned(),
