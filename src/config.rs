@@ -1791,7 +1791,7 @@ mod tests {
         assert!(lines.contains(&"MAX_UPLOAD_SIZE=10485760".to_owned()));
         assert!(lines.contains(&"BACKUP_SCHEDULE=0 2 * * *".to_owned()));
         assert!(lines.iter().all(|l| l.contains('=') && !l.contains(SECRET)));
-        assert_eq!(lines.len(), 29);
+        assert_eq!(lines.len(), 30); // BACKUP_POST_HOOK is the 30th
         assert!(!format!("{c:?}").contains(SECRET));
     }
 

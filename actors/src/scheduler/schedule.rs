@@ -29,13 +29,21 @@ impl Schedule {
         Schedule::Every(d)
     }
 
-    /// The first run strictly after `t`.
+    /// The first run strictly after `t`. When the clocks go back, a wall-clock time that comes
+    /// round a second time (02:30 twice) is not a new run: a daily job never runs twice a day.
     pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
-            Schedule::Cron(c) => c
-                .find_next_occurrence(&t.with_timezone(&Local), false)
-                .ok()
-                .map(|n| n.with_timezone(&Utc)),
+            Schedule::Cron(c) => {
+                let wall = t.with_timezone(&Local).naive_local();
+                let mut from = t.with_timezone(&Local);
+                loop {
+                    let n = c.find_next_occurrence(&from, false).ok()?;
+                    if n.naive_local() > wall {
+                        return Some(n.with_timezone(&Utc));
+                    }
+                    from = n;
+                }
+            }
             Schedule::Every(d) => chrono::Duration::from_std(*d).ok().map(|d| t + d),
         }
     }
