@@ -115,7 +115,9 @@ impl BackupHandle {
             .clone()
             .try_acquire_owned()
             .map_err(|_| BackupError::InProgress)?;
-        self.submit(permit, trigger, Utc::now()).await
+        let at = Utc::now();
+        self.mark_running(trigger, at);
+        self.submit(permit, trigger, at).await
     }
 
     /// Starts one backup in the background and returns its id at once (POST → 202).
@@ -127,6 +129,7 @@ impl BackupHandle {
             .map_err(|_| BackupError::InProgress)?;
         let at = Utc::now();
         let id = manifest::backup_id(at);
+        self.mark_running(trigger, at);
         let this = self.clone();
         let trigger = trigger.to_owned();
         actix::spawn(async move {
@@ -135,17 +138,21 @@ impl BackupHandle {
         Ok(id)
     }
 
+    /// Set as soon as the slot is taken, so the list shows the backup from the 202 on.
+    fn mark_running(&self, trigger: &str, at: DateTime<Utc>) {
+        *self.running.lock().expect("backup running") = Some(Running {
+            backup_id: manifest::backup_id(at),
+            trigger: trigger.to_owned(),
+            started_at: manifest::ts(at),
+        });
+    }
+
     async fn submit(
         &self,
         permit: OwnedSemaphorePermit,
         trigger: &str,
         at: DateTime<Utc>,
     ) -> Result<Manifest, BackupError> {
-        *self.running.lock().expect("backup running") = Some(Running {
-            backup_id: manifest::backup_id(at),
-            trigger: trigger.to_owned(),
-            started_at: manifest::ts(at),
-        });
         let result = self
             .addr
             .send(RunBackup {
@@ -189,5 +196,54 @@ impl BackupHandle {
             scan.at = Some((Instant::now(), mtime));
         }
         scan.newest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(dir: &std::path::Path) -> BackupSettings {
+        let db = dir.join("kpi.db");
+        crate::engine::open_and_migrate(&db).unwrap();
+        BackupSettings {
+            database_path: db,
+            backup_dir: dir.join("backups"),
+            retention_days: 30,
+            post_hook: None,
+        }
+    }
+
+    #[actix::test]
+    async fn one_backup_at_a_time_and_the_newest_is_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let metrics = EngineMetrics::new();
+        let handle = BackupHandle::start(settings(dir.path()), metrics.clone());
+        assert_eq!(handle.newest(), None);
+        let id = handle.spawn("api").unwrap();
+        // The slot is taken before `spawn` returns, so a second request is refused at once.
+        assert!(matches!(handle.spawn("api"), Err(BackupError::InProgress)));
+        assert!(matches!(
+            handle.run("schedule").await,
+            Err(BackupError::InProgress)
+        ));
+        assert_eq!(handle.depth(), 1);
+        assert_eq!(handle.running().map(|r| r.backup_id), Some(id));
+        while handle.depth() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let first = handle.newest().expect("a verified backup");
+        assert!(first.size_bytes > 0);
+        let m = handle.run("schedule").await.unwrap();
+        assert_eq!(
+            (m.status.as_str(), m.integrity.as_str()),
+            ("verified", "ok")
+        );
+        assert_eq!(m.restore_test, "ok");
+        assert_eq!(
+            metrics.backup_runs.with_label_values(&["verified"]).get(),
+            2
+        );
+        assert!(handle.newest().unwrap().created_at >= first.created_at);
     }
 }
