@@ -116,6 +116,8 @@ pub struct Config {
     pub enable_auto_backup: bool,
     pub backup_retention_days: u32,
     pub backup_schedule: String,
+    /// BACKUP_POST_HOOK: a shell command run after each verified backup (e.g. copy it off the machine).
+    pub backup_post_hook: Option<String>,
     pub kpi_scripts_dir: PathBuf,
     pub admin_password: Option<String>,
 }
@@ -153,6 +155,7 @@ impl Config {
         let enable_auto_backup = v.parse("ENABLE_AUTO_BACKUP", true, boolean)?;
         let backup_retention_days = v.parse("BACKUP_RETENTION_DAYS", 30, whole(1u32, 3_650))?;
         let backup_schedule = v.parse("BACKUP_SCHEDULE", "0 2 * * *".to_owned(), cron)?;
+        let backup_post_hook = v.get("BACKUP_POST_HOOK");
         let kpi_scripts_dir = v.parse("KPI_SCRIPTS_DIR", PathBuf::from("./kpi-scripts"), path)?;
         let admin_password = v.secret("ADMIN_PASSWORD")?;
 
@@ -179,6 +182,7 @@ impl Config {
             enable_auto_backup,
             backup_retention_days,
             backup_schedule,
+            backup_post_hook,
             kpi_scripts_dir,
             admin_password,
         };
@@ -315,6 +319,8 @@ impl Config {
                 self.backup_retention_days.to_string(),
             ),
             ("BACKUP_SCHEDULE", self.backup_schedule.clone()),
+            // A command line may carry a credential (an rclone remote, a curl -u): never shown.
+            ("BACKUP_POST_HOOK", stars(&self.backup_post_hook)),
             (
                 "KPI_SCRIPTS_DIR",
                 self.kpi_scripts_dir.display().to_string(),
@@ -745,7 +751,7 @@ fn log_level(raw: &str) -> Result<String, String> {
 }
 
 /// Five fields (minute hour day month weekday) of digits and `* , - /`; month and weekday may use names.
-/// The scheduler parses it fully; this catches typos at start-up.
+/// Then the scheduler's own parser (croner) must accept it, so `0 25 * * *` fails at start-up, not at 02:00.
 fn cron(raw: &str) -> Result<String, String> {
     let fields: Vec<&str> = raw.split_whitespace().collect();
     let allowed = |i: usize, c: char| {
@@ -756,8 +762,11 @@ fn cron(raw: &str) -> Result<String, String> {
             .iter()
             .enumerate()
             .all(|(i, f)| f.chars().all(|c| allowed(i, c)));
-    ok.then(|| fields.join(" "))
-        .ok_or_else(|| format!("must be a 5-field cron expression (minute hour day month weekday) like \"0 2 * * *\", got {raw:?}"))
+    let expr = ok.then(|| fields.join(" "))
+        .ok_or_else(|| format!("must be a 5-field cron expression (minute hour day month weekday) like \"0 2 * * *\", got {raw:?}"))?;
+    kpi_engine::scheduler::Schedule::cron(&expr)
+        .map_err(|e| format!("is not a valid schedule: {e}"))?;
+    Ok(expr)
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1697,6 +1706,31 @@ mod tests {
     }
 
     #[test]
+    fn backup_post_hook_is_optional_and_never_shown() {
+        assert_eq!(ok(&[]).backup_post_hook, None);
+        let c = ok(&[(
+            "BACKUP_POST_HOOK",
+            " rclone copy \"$BACKUP_DIR\" remote:kpi ",
+        )]);
+        assert_eq!(
+            c.backup_post_hook.as_deref(),
+            Some("rclone copy \"$BACKUP_DIR\" remote:kpi")
+        );
+        assert!(
+            c.redacted_lines()
+                .contains(&"BACKUP_POST_HOOK=***".to_owned())
+        );
+        assert!(!format!("{c:?}").contains("rclone"));
+    }
+
+    #[test]
+    fn backup_schedule_rejects_values_out_of_range() {
+        for raw in ["0 25 * * *", "60 2 * * *", "0 2 32 * *", "0 2 * 13 *"] {
+            bad("BACKUP_SCHEDULE", raw, "not a valid schedule");
+        }
+    }
+
+    #[test]
     fn kpi_scripts_dir_defaults_to_kpi_scripts() {
         assert_eq!(ok(&[]).kpi_scripts_dir, PathBuf::from("./kpi-scripts"));
     }
@@ -1757,7 +1791,7 @@ mod tests {
         assert!(lines.contains(&"MAX_UPLOAD_SIZE=10485760".to_owned()));
         assert!(lines.contains(&"BACKUP_SCHEDULE=0 2 * * *".to_owned()));
         assert!(lines.iter().all(|l| l.contains('=') && !l.contains(SECRET)));
-        assert_eq!(lines.len(), 29);
+        assert_eq!(lines.len(), 30); // BACKUP_POST_HOOK is the 30th
         assert!(!format!("{c:?}").contains(SECRET));
     }
 

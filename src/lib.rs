@@ -1,6 +1,7 @@
 //! `kpi-ops`: the HTTP edge and the binary. `Application` is built here and shared by `main`
 //! and the tests, which start the real server on a free port with a fresh database.
 pub mod assets;
+pub mod backup_cli;
 pub mod config;
 pub mod demo;
 pub mod demo_modules;
@@ -30,6 +31,12 @@ pub fn engine_config(config: &Config) -> EngineConfig {
         max_employees_per_client: config.max_employees_per_client,
         default_client_limit: config.default_client_limit,
         jwt_expiration_hours: config.jwt_expiration_hours,
+        backup_dir: config.backup_dir.clone(),
+        backup_retention_days: config.backup_retention_days,
+        backup_post_hook: config.backup_post_hook.clone(),
+        backup_schedule: config
+            .enable_auto_backup
+            .then(|| config.backup_schedule.clone()),
         ..EngineConfig::new(config.database_path.clone())
     }
 }
@@ -39,7 +46,12 @@ impl Application {
     /// Must run inside an actix `System`.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let secret = config.resolve_jwt_secret()?;
-        let engine = Engine::start(engine_config(&config)).await?;
+        // The server runs the timed jobs (backups, housekeeping); one-shot commands do not.
+        let engine = Engine::start(EngineConfig {
+            run_scheduled_jobs: true,
+            ..engine_config(&config)
+        })
+        .await?;
         Self::build_with_engine(config, engine, secret)
     }
 

@@ -1,4 +1,4 @@
-//! `kpi-ops`: serve | demo | migrate | user create | config check | scripts check.
+//! `kpi-ops`: serve | demo | migrate | backup | restore | user create | config check | scripts check.
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kpi_ops::config::{Config, ConfigError};
@@ -34,6 +34,11 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Take one verified backup now (the service may be running); prints its folder.
+    Backup,
+    /// Put a backup in place of the database (the service must be stopped). FILE is a backup
+    /// folder or a .db file; a corrupt file or a checksum mismatch is refused.
+    Restore { file: PathBuf },
     /// User administration.
     User {
         #[command(subcommand)]
@@ -128,6 +133,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Serve => serve(config).await,
         Command::Demo { .. } => kpi_ops::demo::run(config).await,
         Command::Migrate { dry_run } => migrate(&config, dry_run),
+        Command::Backup => kpi_ops::backup_cli::backup(&config),
+        Command::Restore { file } => kpi_ops::backup_cli::restore(&config, &file),
         Command::User {
             command:
                 UserCommand::Create {
@@ -229,6 +236,7 @@ fn migrate(config: &Config, dry_run: bool) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    kpi_ops::backup_cli::backup_before_migrate(config)?;
     kpi_engine::engine::open_and_migrate(&config.database_path)?;
     println!(
         "database {} at schema version {}",

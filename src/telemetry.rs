@@ -54,36 +54,45 @@ pub async fn request_span(
     Ok(res)
 }
 
-/// stdout (journald), text or JSON lines; optionally also a file.
+/// stderr (journald), text or JSON lines; with LOG_FILE also appended to that file (same
+/// lines, no colours). The file is opened with O_APPEND, so logrotate's `copytruncate` needs no
+/// reopen. A file that cannot be opened is reported and logging carries on to stderr.
 pub fn init(level: &str, json: bool, file: Option<&std::path::Path>) {
     use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::fmt::writer::{BoxMakeWriter, MakeWriterExt};
     let filter = EnvFilter::try_new(format!("{level},actix_server=warn,actix_web=warn"))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let file = file.and_then(|p| {
+        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(dir);
+        }
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(p)
+            .inspect_err(|e| {
+                eprintln!(
+                    "LOG_FILE: cannot open {}: {e}; logging to stderr only",
+                    p.display()
+                )
+            })
             .ok()
     });
     // Logs go to stderr: stdout carries command results (`user create` prints the user id).
+    let ansi = file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let writer = match file {
+        Some(f) => BoxMakeWriter::new(std::io::stderr.and(std::sync::Mutex::new(f))),
+        None => BoxMakeWriter::new(std::io::stderr),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(true);
-    let result = match (json, file) {
-        (true, Some(f)) => builder
-            .json()
-            .with_writer(std::sync::Mutex::new(f))
-            .try_init(),
-        (true, None) => builder.json().with_writer(std::io::stderr).try_init(),
-        (false, Some(f)) => builder
-            .with_ansi(false)
-            .with_writer(std::sync::Mutex::new(f))
-            .try_init(),
-        (false, None) => builder
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .with_writer(std::io::stderr)
-            .try_init(),
+        .with_target(true)
+        .with_writer(writer);
+    let result = if json {
+        // Event fields (message, status, duration_ms) at the top level, as operations.md §4 lists them.
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.with_ansi(ansi).try_init()
     };
     let _ = result; // already initialised (tests start several servers in one process)
 }

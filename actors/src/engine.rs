@@ -1,14 +1,17 @@
 //! `Engine`: the typed handles the edge receives. Owns the writer, the read pool, the KPI
 //! actor and the metric registry; services are `impl Engine` blocks in `services/`.
+use crate::backup::restore::ServiceLock;
+use crate::backup::{BackupHandle, BackupSettings};
 use crate::error::EngineError;
 use crate::ingest::actor::IngestHandle;
 use crate::kpi::actor::KpiHandle;
 use crate::metrics::EngineMetrics;
+use crate::scheduler::{Job, SchedulerHandle};
 use crate::store::users::User;
 use crate::store::{Reads, StoreError, Writer, migrations, pragmas};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
 #[derive(Debug, Clone)]
@@ -20,18 +23,34 @@ pub struct EngineConfig {
     pub read_pool_size: u32,
     pub writer_capacity: usize,
     pub jwt_expiration_hours: u32,
+    pub backup_dir: PathBuf,
+    pub backup_retention_days: u32,
+    /// BACKUP_POST_HOOK: shell command after each verified backup.
+    pub backup_post_hook: Option<String>,
+    /// BACKUP_SCHEDULE when ENABLE_AUTO_BACKUP is on; None = backups on demand only.
+    pub backup_schedule: Option<String>,
+    /// Register the housekeeping jobs (serve, demo); one-shot CLI commands leave them off.
+    pub run_scheduled_jobs: bool,
 }
 
 impl EngineConfig {
     pub fn new(database_path: PathBuf) -> Self {
         EngineConfig {
-            database_path,
+            database_path: database_path.clone(),
             kpi_scripts_dir: PathBuf::from("kpi-scripts"),
             max_employees_per_client: 200,
             default_client_limit: 50,
             read_pool_size: 4, // two cores: more readers only queue
             writer_capacity: 4096,
             jwt_expiration_hours: 24,
+            backup_dir: database_path
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join("backups"),
+            backup_retention_days: 30,
+            backup_post_hook: None,
+            backup_schedule: None,
+            run_scheduled_jobs: false,
         }
     }
 }
@@ -54,6 +73,28 @@ pub(crate) struct Inner {
     pub user_cache: Mutex<HashMap<String, (Instant, User)>>,
     /// Names of formula files that failed to import at start (health: scripts degraded).
     pub script_import_failures: Vec<String>,
+    /// Online backups (one at a time) and the newest verified one.
+    pub backup: BackupHandle,
+    /// Fires the timed jobs.
+    pub scheduler: SchedulerHandle,
+    /// Tells `kpi-ops restore` that the database is in use.
+    pub _service_lock: Option<ServiceLock>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.scheduler.stop();
+    }
+}
+
+/// An `Engine` that does not keep it alive (scheduled jobs hold this).
+#[derive(Clone)]
+pub struct WeakEngine(Weak<Inner>);
+
+impl WeakEngine {
+    pub fn upgrade(&self) -> Option<Engine> {
+        self.0.upgrade().map(|inner| Engine { inner })
+    }
 }
 
 /// Opens and migrates the database file (creating it). Used by `serve`, `migrate`, `demo`.
@@ -82,7 +123,18 @@ impl Engine {
             crate::kpi::scripts::import_files(&writer, &reads, &config.kpi_scripts_dir).await?;
         let kpi = KpiHandle::start(metrics.clone());
         let ingest = IngestHandle::start();
-        Ok(Engine {
+        let backup = BackupHandle::start(
+            BackupSettings {
+                database_path: config.database_path.clone(),
+                backup_dir: config.backup_dir.clone(),
+                retention_days: config.backup_retention_days,
+                post_hook: config.backup_post_hook.clone(),
+            },
+            metrics.clone(),
+        );
+        let scheduler = SchedulerHandle::start();
+        let service_lock = ServiceLock::hold(&config.database_path);
+        let engine = Engine {
             inner: Arc::new(Inner {
                 writer,
                 reads,
@@ -93,8 +145,31 @@ impl Engine {
                 started: Instant::now(),
                 user_cache: Mutex::new(HashMap::new()),
                 script_import_failures,
+                backup,
+                scheduler,
+                _service_lock: service_lock,
             }),
-        })
+        };
+        if engine.inner.config.run_scheduled_jobs {
+            crate::scheduler::jobs::register_standard(&engine)
+                .await
+                .map_err(|e| StoreError::Other(format!("scheduler: {e}")))?;
+        }
+        Ok(engine)
+    }
+
+    pub fn downgrade(&self) -> WeakEngine {
+        WeakEngine(Arc::downgrade(&self.inner))
+    }
+
+    /// Adds a timed job (or replaces the one of that name); see `scheduler::table::JobTable::add`
+    /// for `last_run`. Jobs that need the engine should capture `self.downgrade()`.
+    pub async fn schedule_job(&self, job: Job, last_run: Option<chrono::DateTime<chrono::Utc>>) {
+        self.inner.scheduler.register(job, last_run).await;
+    }
+
+    pub fn backup_handle(&self) -> &BackupHandle {
+        &self.inner.backup
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -143,6 +218,21 @@ impl Engine {
         m.mailbox_depth
             .with_label_values(&["ingest"])
             .set(self.inner.ingest.depth());
+        m.mailbox_depth
+            .with_label_values(&["backup"])
+            .set(self.inner.backup.depth());
+        m.mailbox_depth
+            .with_label_values(&["scheduler"])
+            .set(self.inner.scheduler.depth());
+        // Age from the newest verified backup's own timestamp, so it grows between scrapes.
+        match self.inner.backup.newest() {
+            Some(n) => {
+                m.backup_age
+                    .set((chrono::Utc::now() - n.created_at).num_seconds().max(0));
+                m.backup_size.set(n.size_bytes as i64);
+            }
+            None => m.backup_age.set(-1),
+        }
         let db = &self.inner.config.database_path;
         let size = |p: PathBuf| std::fs::metadata(p).map(|m| m.len() as i64).unwrap_or(0);
         m.db_size.with_label_values(&["main"]).set(size(db.clone()));

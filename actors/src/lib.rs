@@ -1,5 +1,6 @@
 //! `kpi-engine`: domain types, the SQLite store and the actors behind small handles.
 //! The HTTP edge (`kpi-ops`) only sees `Engine` and the types it returns.
+pub mod backup;
 pub mod domain;
 pub mod engine;
 pub mod error;
@@ -8,8 +9,9 @@ pub mod kpi;
 pub mod metrics;
 pub mod request;
 pub mod resources;
+pub mod scheduler;
 pub mod services;
 pub mod store;
 
-pub use engine::{Engine, EngineConfig};
+pub use engine::{Engine, EngineConfig, WeakEngine};
 pub use error::EngineError;

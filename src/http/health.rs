@@ -60,17 +60,14 @@ fn email_status(state: &AppState) -> &'static str {
 
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let p = probes(&state).await;
-    let backup = if state.config.enable_auto_backup {
-        "not_run"
-    } else {
-        "disabled"
-    };
+    let backup = state.engine.backup_facts();
     let email = email_status(&state);
     let pool_ok = p.database == "connected" || state.engine.read_pool_ok().await;
     let problems = p.database != "connected"
         || p.cache != "connected"
         || p.scripts != "ok"
-        || email == "failing";
+        || email == "failing"
+        || backup.status == "stale";
     let status = if !pool_ok {
         "unhealthy"
     } else if problems {
@@ -83,7 +80,8 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         "timestamp": kpi_engine::domain::time::now_ts(),
         "uptime": state.engine.uptime_secs(),
         "version": env!("CARGO_PKG_VERSION"),
-        "dependencies": {"database": p.database, "cache": p.cache, "email": email, "backup": backup, "scripts": p.scripts},
+        "dependencies": {"database": p.database, "cache": p.cache, "email": email, "backup": backup.status, "scripts": p.scripts},
+        "backup": {"last_verified_at": backup.last_verified_at, "age_seconds": backup.age_seconds, "size_bytes": backup.size_bytes},
     });
     if pool_ok {
         HttpResponse::Ok().json(body)

@@ -2,6 +2,7 @@
 //! service, and shape the JSON; the rules live in the engine.
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod body;
 pub mod clients;
 pub mod exports;
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     shift_closes::configure(cfg);
     scripts::configure(cfg);
     audit::configure(cfg);
+    backups::configure(cfg);
     exports::configure(cfg);
     ingest::configure(cfg); // before records: /api/{res}/batch must win over /api/{res}/{id}
     records::configure(cfg);

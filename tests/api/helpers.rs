@@ -35,6 +35,8 @@ pub fn test_config(dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
             concat!(env!("CARGO_MANIFEST_DIR"), "/kpi-scripts").into(),
         ),
         ("LOG_LEVEL".into(), "warn".into()),
+        // No first-start backup in every test server; backup tests switch it on.
+        ("ENABLE_AUTO_BACKUP".into(), "false".into()),
     ]);
     for (k, v) in extra {
         env.insert((*k).into(), (*v).into());

@@ -2,6 +2,7 @@
 //! fresh SQLite file (`helpers::spawn_app`). Nothing of ours is mocked.
 mod audit_exports;
 mod auth;
+mod backups;
 mod cli;
 mod crash;
 mod demo;

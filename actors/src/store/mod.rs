@@ -9,6 +9,7 @@ pub mod writer;
 
 pub mod audit;
 pub mod clients;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod imports;
 pub mod sequences;
