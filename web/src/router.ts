@@ -28,6 +28,10 @@ router.beforeEach((to) => {
 /// After a 401 anywhere: back to the login page, remembering where we were.
 export function toLogin(): void {
   session.expired = true;
-  const here = router.currentRoute.value;
-  if (here.name !== 'login') void router.push({ name: 'login', query: { next: here.fullPath } });
+  // A 401 during the first navigation (App's /api/auth/me) would otherwise see the start route '/'
+  // and lose the deep link; wait until the router knows where we are.
+  void router.isReady().then(() => {
+    const here = router.currentRoute.value;
+    if (here.name !== 'login') void router.push({ name: 'login', query: { next: here.fullPath } });
+  });
 }

@@ -3,7 +3,7 @@
 import { reactive } from 'vue';
 import { api } from './api/client';
 
-export type Role = 'ADMIN' | 'POWERUSER' | 'LEADER' | 'OPERATOR';
+export type Role = 'ADMIN' | 'POWERUSER' | 'LEADER_DATACONFIG' | 'OPERATOR_DATAENTRY';
 
 export interface SessionUser {
   user_id: string;
