@@ -14,3 +14,4 @@ mod kpis_all;
 mod resources;
 mod resources_all;
 mod scripts;
+mod validate;
