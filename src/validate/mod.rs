@@ -121,7 +121,12 @@ pub fn run(
     if suites.contains(&Suite::Security) {
         security::default_credentials(&target, &mut report);
     }
-    target.login(username, password, &mut report);
+    // Login problems belong to the first suite that needs the token.
+    let login_suite = *suites
+        .iter()
+        .find(|s| http_suites.contains(s))
+        .expect("checked above");
+    target.login(username, password, login_suite, &mut report);
     if suites.contains(&Suite::Api) {
         api::run(&target, &mut report);
     }
@@ -217,10 +222,10 @@ impl Target {
         res.map_err(|e| e.to_string())
     }
 
-    fn login(&mut self, username: &str, password: Option<&str>, report: &mut Report) {
+    fn login(&mut self, username: &str, password: Option<&str>, suite: Suite, report: &mut Report) {
         let Some(password) = password else {
             report.record(
-                Suite::Api,
+                suite,
                 Outcome::Skip,
                 "no password (--password-file, --password or ADMIN_PASSWORD): authenticated checks skipped",
             );
@@ -233,20 +238,16 @@ impl Target {
             }
             Ok(r) => {
                 let what = format!("log in as {username}: HTTP {}", r.status().as_u16());
-                report.record(Suite::Api, Outcome::Fail, what);
+                report.record(suite, Outcome::Fail, what);
                 return;
             }
             Err(e) => {
-                report.record(
-                    Suite::Api,
-                    Outcome::Fail,
-                    format!("log in as {username}: {e}"),
-                );
+                report.record(suite, Outcome::Fail, format!("log in as {username}: {e}"));
                 return;
             }
         };
         report.expect(
-            Suite::Api,
+            suite,
             token.is_some(),
             format!("log in as {username} returns a token"),
         );

@@ -71,8 +71,12 @@ impl fmt::Display for Report {
             )?;
         }
         writeln!(f)?;
-        let mut suites: Vec<Suite> = self.checks.iter().map(|c| c.suite).collect();
-        suites.dedup();
+        let mut suites: Vec<Suite> = Vec::new();
+        for c in &self.checks {
+            if !suites.contains(&c.suite) {
+                suites.push(c.suite);
+            }
+        }
         for s in suites {
             writeln!(
                 f,
