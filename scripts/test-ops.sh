@@ -187,6 +187,36 @@ printf '%s' "$password" >"$TMP/admin-password"
   --database "$TMP/demo/kpi_platform.db" --suite schema --suite api --suite security >"$TMP/validate.out" 2>&1 ||
   { cat "$TMP/validate.out" >&2; exit 1; }
 echo "   ok: kpi-ops validate (schema, api, security) passes against the demo: $(tail -n 1 "$TMP/validate.out")"
+
+# nginx in front of the demo (TLS site on free loopback ports): headers once, redirect, caching.
+HTTP_PORT="$(free_port)"
+HTTPS_PORT="$(free_port)"
+sed -e "s#listen 80;#listen 127.0.0.1:$HTTP_PORT;#" -e "s#listen 443 ssl http2;#listen 127.0.0.1:$HTTPS_PORT ssl http2;#" \
+    -e "/listen \[::\]/d" -e "s#server 127.0.0.1:8000;#server 127.0.0.1:$DEMO_PORT;#" \
+    "$N/kpi-operations.conf" >"$N/live.conf"
+sed "s#include $N/kpi-operations.conf;#include $N/live.conf;#" "$N/nginx-kpi-operations.conf" >"$N/nginx-live.conf"
+"$NGINX" -p "$N" -c "$N/nginx-live.conf" -g 'daemon off;' 2>"$N/logs/live.err" &
+PIDS+=($!)
+wait_for 20 curl -fsSk "https://127.0.0.1:$HTTPS_PORT/health" || { cat "$N/logs/live.err" >&2; exit 1; }
+check() { # WHAT CONDITION-OUTPUT...
+  local what="$1"; shift
+  if ! "$@"; then echo "nginx: $what" >&2; exit 1; fi
+}
+redirect="$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$HTTP_PORT/api/clients")"
+check "port 80 must answer 301 to https (got $redirect)" grep -q '^301 https://' <<<"$redirect"
+api_headers="$(curl -sk -D - -o /dev/null "https://127.0.0.1:$HTTPS_PORT/api/openapi.json")"
+check "one X-Frame-Options on /api" test "$(grep -ci '^x-frame-options: SAMEORIGIN' <<<"$api_headers")" = 1
+check "one Content-Security-Policy on /api" test "$(grep -ci '^content-security-policy:' <<<"$api_headers")" = 1
+check "Cache-Control: no-store on /api" grep -qi '^cache-control: no-store' <<<"$api_headers"
+check "HSTS on the TLS site" grep -qi '^strict-transport-security: max-age=' <<<"$api_headers"
+check "X-Request-Id passed through" grep -qi '^x-request-id: ' <<<"$api_headers"
+asset_headers="$(curl -sk -D - -o /dev/null "https://127.0.0.1:$HTTPS_PORT/assets/app-0123abcd.js")"
+check "long cache on /assets/" grep -qi '^cache-control: public, max-age=31536000, immutable' <<<"$asset_headers"
+check "no long cache on /api" test "$(grep -ci 'immutable' <<<"$api_headers")" = 0
+metrics="$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$HTTPS_PORT/metrics")"
+check "/metrics from loopback must be allowed (got $metrics)" test "$metrics" = 200
+echo "   ok: nginx in front of the demo: redirect, headers once, no-store on /api, /assets cached, /metrics on loopback"
+
 sleep 4 # a few scrapes after the traffic, so rate() over the window has two samples
 python3 - "http://127.0.0.1:$PROM_PORT" grafana/dashboards/*.json <<'PY'
 import json, sys, time, urllib.parse, urllib.request
