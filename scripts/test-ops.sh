@@ -120,6 +120,13 @@ echo "   ok"
 echo "== 3. deploy.sh (bash -n; deploy, deploy, status, rollback in a temp prefix)"
 bash -n deploy/deploy.sh
 bash -n scripts/deploy.sh
+# .env.example names every variable the binary reads (`config check` prints them all) and the guide's.
+mkdir -p "$TMP/cfg"
+names="$(cd "$TMP/cfg" && env -i PATH="$PATH" "$BIN" config check 2>/dev/null | sed -n 's/^\([A-Z_]*\)=.*/\1/p')"
+[ -n "$names" ] || { echo "kpi-ops config check printed nothing" >&2; exit 1; }
+for name in $names DOMAIN_NAME SSL_EMAIL; do
+  grep -q "^$name=" deploy/.env.example || { echo "deploy/.env.example lacks $name" >&2; exit 1; }
+done
 D="$TMP/deploy"
 APP="$D/var/www/kpi-operations"
 export API_PORT HEALTH_TIMEOUT=60
