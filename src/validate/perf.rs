@@ -60,7 +60,7 @@ fn post(target: &Target, report: &mut Report) {
         report.record(
             Suite::Performance,
             Outcome::Fail,
-            "GET /api/kpi-scripts/efficiency: no source to check",
+            "GET /api/kpi-scripts/efficiency has no current formula (are KPI_SCRIPTS_DIR files imported?): POST not measured",
         );
         return;
     };
