@@ -156,6 +156,7 @@ stage_release() {
     if [ "$(dirname "$src_bin")" != "$stage" ]; then
       local top; top="$(dirname "$src_bin")"
       (shopt -s dotglob; mv "$top"/* "$stage"/)
+      rmdir "$top"
     fi
   else
     if [ -n "$BINARY" ]; then

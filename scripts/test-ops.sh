@@ -153,8 +153,18 @@ deploy/deploy.sh rollback --prefix "$D" --yes >"$TMP/rollback.log" 2>&1 || { cat
 [ "$(basename "$(readlink "$APP/current")")" = "$first" ] || { echo "rollback did not restore $first" >&2; exit 1; }
 status="$(deploy/deploy.sh status --prefix "$D")"
 grep -q '"status":"healthy"' <<<"$status" || { echo "$status" >&2; exit 1; }
+# A release whose service does not start: the health check fails and the deploy rolls back by itself.
+printf '#!/bin/sh\n[ "$1" = serve ] && { echo "broken on purpose" >&2; exit 1; }\nexec "%s" "$@"\n' "$BIN" >"$TMP/broken-kpi-ops"
+chmod +x "$TMP/broken-kpi-ops"
+if HEALTH_TIMEOUT=5 deploy/deploy.sh deploy --prefix "$D" --binary "$TMP/broken-kpi-ops" >"$TMP/deploy3.log" 2>&1; then
+  cat "$TMP/deploy3.log"; echo "a deploy whose service does not start must fail" >&2; exit 1
+fi
+grep -q "health check failed: rolling back to $first" "$TMP/deploy3.log" || { cat "$TMP/deploy3.log"; exit 1; }
+[ "$(basename "$(readlink "$APP/current")")" = "$first" ] || { echo "automatic rollback did not restore $first" >&2; exit 1; }
+status="$(deploy/deploy.sh status --prefix "$D")"
+grep -q '"status":"healthy"' <<<"$status" || { echo "$status" >&2; exit 1; }
 deploy/deploy.sh stop --prefix "$D"
-echo "   ok: $first -> $second -> rollback -> $first"
+echo "   ok: $first -> $second -> rollback -> $first; a broken release rolls back to $first by itself"
 
 # ------------------------------------------------------------------------------------------------
 echo "== 4. promtool"
