@@ -19,7 +19,7 @@
 # useradd and systemctl are not touched (their files are still rendered under DIR/etc).
 #
 # Environment: DOMAIN_NAME, SSL_EMAIL (nginx TLS + certbot), DATABASE_URL, JWT_SECRET, API_PORT,
-# SMTP_* (used when .env is created), HEALTH_TIMEOUT (30), KPI_USER (kpiuser).
+# SMTP_* (used when .env is created), HEALTH_TIMEOUT (30), KPI_USER (kpiuser), KEEP_RELEASES (5).
 set -euo pipefail
 
 SRC_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -491,6 +491,7 @@ cmd_deploy() {
   log "current -> releases/$version (previous: ${prev:-none})"
   service_start
   if health_check "$new_bin"; then
+    prune_releases
     log "deploy of $version done"
     return 0
   fi
@@ -501,6 +502,16 @@ cmd_deploy() {
     warn "health check failed and there is no previous release to roll back to"
   fi
   die "deploy of $version failed (journalctl -u $SERVICE -n 50)"
+}
+
+# Keeps the newest KEEP_RELEASES (5) releases; the current one and the one the last backup
+# records (the rollback target) are among them.
+prune_releases() {
+  local keep="${KEEP_RELEASES:-5}" cur r
+  cur="$(current_release)"
+  ls -1t "$APP_DIR/releases" | tail -n +$((keep + 1)) | while read -r r; do
+    [ "$r" = "$cur" ] || { rm -rf "${APP_DIR:?}/releases/$r"; log "removed old release $r"; }
+  done
 }
 
 cmd_rollback() {
