@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: formatting, clippy (warnings are errors), then all tests
 # (unit, engine, API against the real server, CLI, crash) with cargo-nextest when present,
-# then the web UI (npm ci, build, Vitest, end-to-end in Debian Chromium: scripts/test-web.sh).
+# then the operations files (scripts/test-ops.sh) and the web UI (npm ci, build, Vitest,
+# end-to-end in Debian Chromium: scripts/test-web.sh). Missing tools are installed with apt-get.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,5 +26,7 @@ else
   cargo test --workspace --no-fail-fast
 fi
 
+echo "== operations: nginx -t, systemd-analyze verify, deploy.sh dry run, promtool, real Prometheus"
+./scripts/test-ops.sh
 echo "== web UI: end-to-end tests"
 ./scripts/test-web.sh e2e

@@ -10,6 +10,7 @@ pub mod http;
 pub mod metrics;
 pub mod openapi;
 pub mod telemetry;
+pub mod validate;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};

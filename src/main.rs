@@ -1,4 +1,4 @@
-//! `kpi-ops`: serve | demo | migrate | backup | restore | user create | config check | scripts check.
+//! `kpi-ops`: serve | demo | migrate | backup | restore | user create | config check | scripts check | validate.
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kpi_ops::config::{Config, ConfigError};
@@ -54,6 +54,8 @@ enum Command {
         #[command(subcommand)]
         command: ScriptsCommand,
     },
+    /// Post-deployment validation (schema, API, security, performance); exits 1 when a check fails.
+    Validate(kpi_ops::validate::Args),
 }
 
 #[derive(Subcommand)]
@@ -195,6 +197,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Validate(args) => kpi_ops::validate::run_cli(args, &config),
         Command::Config {
             command: ConfigCommand::Check,
         } => {

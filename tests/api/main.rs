@@ -16,4 +16,5 @@ mod resources;
 mod resources_all;
 mod scripts;
 mod shift_closes;
+mod validate;
 mod web;
