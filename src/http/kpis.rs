@@ -15,6 +15,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/api/clients/{client_id}/kpis/{name}",
             web::get().to(kpi_series),
         )
+        .route(
+            "/api/clients/{client_id}/kpis/{name}/explain",
+            web::get().to(kpi_explain),
+        )
         .route("/api/kpis/overview", web::get().to(overview));
 }
 
@@ -65,17 +69,7 @@ async fn kpi_series(
     q: web::Query<KpiQuery>,
 ) -> ApiResult<HttpResponse> {
     let (client_id, name) = path.into_inner();
-    if !kpi_engine::kpi::KPI_NAMES.contains(&name.as_str()) {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_kpi",
-            format!("no KPI named {name}"),
-        )
-        .with_detail(
-            "name",
-            format!("one of: {}", kpi_engine::kpi::KPI_NAMES.join(", ")),
-        ));
-    }
+    known_kpi(&name)?;
     let window = resolve_window(q.from.as_deref(), q.to.as_deref())?;
     let granularity = Granularity::parse(q.granularity.as_deref())?;
     let series = state
@@ -92,4 +86,40 @@ async fn overview(
 ) -> ApiResult<HttpResponse> {
     let window = resolve_window(q.from.as_deref(), q.to.as_deref())?;
     Ok(HttpResponse::Ok().json(state.engine.kpi_overview(&auth.0, window).await?))
+}
+
+/// The KPI named in the path: 404 `unknown_kpi` with the valid names otherwise.
+fn known_kpi(name: &str) -> Result<&'static str, ApiError> {
+    kpi_engine::kpi::KPI_NAMES
+        .iter()
+        .find(|k| **k == name)
+        .copied()
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_kpi",
+                format!("no KPI named {name}"),
+            )
+            .with_detail(
+                "name",
+                format!("one of: {}", kpi_engine::kpi::KPI_NAMES.join(", ")),
+            )
+        })
+}
+
+/// One KPI with its inputs and provenance (kpis.md §5.4), for the dashboard's drill-down.
+async fn kpi_explain(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    q: web::Query<KpiQuery>,
+) -> ApiResult<HttpResponse> {
+    let (client_id, name) = path.into_inner();
+    let name = known_kpi(&name)?;
+    let window = resolve_window(q.from.as_deref(), q.to.as_deref())?;
+    let explain = state
+        .engine
+        .explain_kpi(&auth.0, client_id, name, window, filters(&q))
+        .await?;
+    Ok(HttpResponse::Ok().json(explain))
 }

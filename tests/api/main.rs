@@ -9,6 +9,7 @@ mod errors;
 mod helpers;
 mod ingest;
 mod isolation;
+mod kpi_explain;
 mod kpis;
 mod kpis_all;
 mod resources;

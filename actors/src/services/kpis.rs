@@ -8,6 +8,7 @@ use crate::error::EngineError;
 use crate::kpi::actor::Evaluate;
 use crate::kpi::cache::CacheKey;
 use crate::kpi::inputs::{Filters, InferenceSettings, KpiInputs, Window};
+use crate::kpi::provenance::Note;
 use crate::kpi::result::{Assemble, KpiResult, KpiWarning, Provenance, assemble};
 use crate::kpi::script::EvalContext;
 use crate::kpi::script::ScriptValue;
@@ -26,25 +27,25 @@ use std::time::Instant;
 pub const COMPUTED: [&str; 15] = crate::kpi::KPI_NAMES;
 
 /// One KPI evaluation: its inputs, the script in force and an optional dataset default.
-struct EvalRequest<'a> {
-    name: &'static str,
-    client_id: &'a str,
-    window: Window,
-    settings_doc: &'a Value,
-    script: Option<CurrentScript>,
-    inputs: KpiInputs,
+pub(super) struct EvalRequest<'a> {
+    pub name: &'static str,
+    pub client_id: &'a str,
+    pub window: Window,
+    pub settings_doc: &'a Value,
+    pub script: Option<CurrentScript>,
+    pub inputs: KpiInputs,
     /// Value used when the script answers "no data" but a documented default applies.
-    fallback: Option<f64>,
+    pub fallback: Option<f64>,
 }
 
 /// What one request gathers on the read pool: inputs per KPI (in evaluation order).
-struct Gathered {
-    inputs: Vec<(&'static str, KpiInputs)>,
+pub(super) struct Gathered {
+    pub inputs: Vec<(&'static str, KpiInputs)>,
     /// Production entries in the window: absenteeism defaults to 0 % only when there are some.
-    production_entries: i64,
+    pub production_entries: i64,
 }
 
-fn gather_all(
+pub(super) fn gather_all(
     c: &rusqlite::Connection,
     client: &str,
     window: Window,
@@ -64,7 +65,11 @@ fn gather_all(
         Some(ScriptValue::Int(0))
     ) && production_entries > 0
     {
-        absenteeism.provenance.add("attendance", 4);
+        absenteeism.provenance.add_noted("attendance", 4, || Note {
+            record: format!("clients/{client}"),
+            value: Value::from(0),
+            source: "no attendance rows in a window with production entries".into(),
+        });
     }
     let inputs = vec![
         ("wip_aging", o.wip_aging),
@@ -243,7 +248,7 @@ impl Engine {
     }
 
     /// Evaluates one KPI and records its latency; returns the result and the unrounded value.
-    async fn timed_kpi(
+    pub(super) async fn timed_kpi(
         &self,
         req: EvalRequest<'_>,
     ) -> Result<(KpiResult, Option<f64>), EngineError> {
@@ -351,7 +356,7 @@ impl Engine {
 }
 
 /// No attendance at all in a period with production: absenteeism 0 %, estimated (§4.14).
-fn no_data_default(name: &str, production_entries: i64, inp: &KpiInputs) -> Option<f64> {
+pub(super) fn no_data_default(name: &str, production_entries: i64, inp: &KpiInputs) -> Option<f64> {
     (name == "absenteeism"
         && production_entries > 0
         && matches!(inp.input.get("attendance_rows"), Some(ScriptValue::Int(0))))

@@ -6,6 +6,7 @@ pub mod clients;
 pub mod exports;
 pub mod health;
 pub mod ingest;
+pub mod kpi_explain;
 pub mod kpi_views;
 pub mod kpis;
 pub mod lifecycle;
