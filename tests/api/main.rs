@@ -12,6 +12,7 @@ mod isolation;
 mod kpi_explain;
 mod kpis;
 mod kpis_all;
+mod metrics_data;
 mod resources;
 mod resources_all;
 mod scripts;
