@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use kpi_engine::kpi::inputs::Filters;
 use kpi_engine::services::kpi_views::Granularity;
-use kpi_engine::services::kpis::resolve_window;
+use kpi_engine::services::kpis::resolve_window_at;
 use serde::Deserialize;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -39,7 +39,9 @@ async fn client_kpis(
     q: web::Query<KpiQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    let window = resolve_window(q.from.as_deref(), q.to.as_deref())?;
+    let client_id = path.into_inner();
+    let today = state.engine.client_today(&client_id).await?;
+    let window = resolve_window_at(q.from.as_deref(), q.to.as_deref(), today)?;
     let shift = q.shift.map(|s| s.trim().to_ascii_uppercase());
     let filters = Filters {
         shift,
@@ -49,7 +51,7 @@ async fn client_kpis(
     Ok(HttpResponse::Ok().json(
         state
             .engine
-            .client_kpis(&auth.0, path.into_inner(), window, filters)
+            .client_kpis(&auth.0, client_id, window, filters)
             .await?,
     ))
 }
@@ -70,7 +72,8 @@ async fn kpi_series(
 ) -> ApiResult<HttpResponse> {
     let (client_id, name) = path.into_inner();
     known_kpi(&name)?;
-    let window = resolve_window(q.from.as_deref(), q.to.as_deref())?;
+    let today = state.engine.client_today(&client_id).await?;
+    let window = resolve_window_at(q.from.as_deref(), q.to.as_deref(), today)?;
     let granularity = Granularity::parse(q.granularity.as_deref())?;
     let series = state
         .engine
@@ -84,8 +87,12 @@ async fn overview(
     auth: Auth,
     q: web::Query<KpiQuery>,
 ) -> ApiResult<HttpResponse> {
-    let window = resolve_window(q.from.as_deref(), q.to.as_deref())?;
-    Ok(HttpResponse::Ok().json(state.engine.kpi_overview(&auth.0, window).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .engine
+            .kpi_overview(&auth.0, q.from.as_deref(), q.to.as_deref())
+            .await?,
+    ))
 }
 
 /// The KPI named in the path: 404 `unknown_kpi` with the valid names otherwise.
@@ -116,7 +123,8 @@ async fn kpi_explain(
 ) -> ApiResult<HttpResponse> {
     let (client_id, name) = path.into_inner();
     let name = known_kpi(&name)?;
-    let window = resolve_window(q.from.as_deref(), q.to.as_deref())?;
+    let today = state.engine.client_today(&client_id).await?;
+    let window = resolve_window_at(q.from.as_deref(), q.to.as_deref(), today)?;
     let explain = state
         .engine
         .explain_kpi(&auth.0, client_id, name, window, filters(&q))

@@ -10,6 +10,7 @@ mod helpers;
 mod ingest;
 mod isolation;
 mod kpi_explain;
+mod kpi_timezones;
 mod kpis;
 mod kpis_all;
 mod metrics_data;

@@ -4,7 +4,7 @@ use super::chains;
 use super::inputs::{Filters, KpiInputs, Window};
 use super::provenance::Note;
 use super::script::ScriptValue;
-use crate::domain::time::{parse_day, today_utc};
+use crate::domain::time::parse_day;
 use crate::store::StoreError;
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 use rusqlite::{Connection, params};
@@ -263,7 +263,7 @@ pub fn gather(
         lead_time_days,
         shift_hours,
     };
-    let as_of = w.to.min(today_utc());
+    let as_of = w.to.min(w.today);
     let mut out = OrderInputs::default();
     let (mut wip, mut otd, mut true_otd) = (Vec::new(), Vec::new(), Vec::new());
     let (mut no_start, mut no_promise) = (0u64, 0u64);

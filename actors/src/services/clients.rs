@@ -175,9 +175,7 @@ fn parse_client_fields(
         errors.push(FieldError::new("client_email", "must be an e-mail address"));
     }
     if let Some(Value::String(tz)) = out.get("timezone")
-        && !tz
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c))
+        && !crate::domain::tz::is_known(tz)
     {
         errors.push(FieldError::new(
             "timezone",

@@ -1,6 +1,5 @@
 //! Gauges computed from the data (operations.md §5): KPI value and confidence per client over
 //! the last 30 days, and the newest entry per client and resource (data freshness).
-use super::kpis::resolve_window;
 use crate::domain::Caller;
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -18,14 +17,13 @@ const ENTRY_TABLES: [(&str, &str); 6] = [
 
 impl Engine {
     /// kpi_ops_kpi_value / kpi_ops_kpi_confidence{client_id, kpi}: every active client's KPIs
-    /// over the 30 days ending today, through the per-client KPI cache (an unchanged client
+    /// over the 30 days ending today (its time zone), through the per-client KPI cache (an unchanged client
     /// costs a cache hit). The work runs on the read pool and the KPI actor, never on the
     /// caller's async thread. A KPI without a value has no value sample (its confidence
     /// stays). Returns the number of clients refreshed. Meant to run every 5 minutes (the
     /// scheduler will own the interval).
     pub async fn refresh_kpi_gauges(&self) -> Result<usize, EngineError> {
-        let window = resolve_window(None, None)?;
-        let overview = self.kpi_overview(&Caller::system(), window).await?;
+        let overview = self.kpi_overview(&Caller::system(), None, None).await?;
         let m = self.metrics();
         // Computed first, swapped in at once: a deactivated client's series disappear.
         m.kpi_value.reset();

@@ -15,7 +15,7 @@ use crate::kpi::script::ScriptValue;
 use crate::kpi::scripts::{self, CurrentScript};
 use crate::kpi::{attendance, orders, production, quality};
 use crate::store::settings;
-use chrono::Days;
+use chrono::{Days, NaiveDate};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -109,9 +109,19 @@ fn invalid(code: &'static str, field: &str, message: &str) -> EngineError {
     }
 }
 
+/// Window rules with today in UTC (see `resolve_window_at`).
+pub fn resolve_window(from: Option<&str>, to: Option<&str>) -> Result<Window, EngineError> {
+    resolve_window_at(from, to, today_utc())
+}
+
 /// Window rules (api.md §7 + clarifications): only `from` → to = min(from + 29, today); only
 /// `to` → from = to − 29; neither → the 30 days ending today; at most 366 days inclusive.
-pub fn resolve_window(from: Option<&str>, to: Option<&str>) -> Result<Window, EngineError> {
+/// `today` is the client's (its time zone, `Engine::client_today`).
+pub fn resolve_window_at(
+    from: Option<&str>,
+    to: Option<&str>,
+    today: NaiveDate,
+) -> Result<Window, EngineError> {
     let parse = |name: &str, v: Option<&str>| match v {
         None => Ok(None),
         Some(raw) => parse_day(raw)
@@ -125,7 +135,6 @@ pub fn resolve_window(from: Option<&str>, to: Option<&str>) -> Result<Window, En
                 )],
             }),
     };
-    let today = today_utc();
     let (from, to) = match (parse("from", from)?, parse("to", to)?) {
         (Some(f), Some(t)) => (f, t),
         (Some(f), None) => (f, (f + Days::new(29)).min(today).max(f)),
@@ -142,7 +151,7 @@ pub fn resolve_window(from: Option<&str>, to: Option<&str>) -> Result<Window, En
             "a KPI window is at most 366 days",
         ));
     }
-    Ok(Window { from, to })
+    Ok(Window { from, to, today })
 }
 
 impl Engine {
@@ -162,7 +171,7 @@ impl Engine {
             shift: filters.shift.clone(),
             work_order_id: filters.work_order_id.clone(),
             product_id: filters.product_id.clone(),
-            today: today_utc().to_string(),
+            today: window.today.to_string(),
         };
         // Read the generation first: a write committed after this point invalidates what follows.
         let generation = self.inner.writer.generations().of(&client_id);

@@ -2,6 +2,7 @@
 //! its reads on the pool and its writes in one writer job (one transaction).
 pub mod audit;
 pub mod auth;
+pub mod client_day;
 pub mod clients;
 pub mod exports;
 pub mod gauges;
