@@ -9,6 +9,7 @@ mod errors;
 mod helpers;
 mod ingest;
 mod isolation;
+mod kpi_chain_settings;
 mod kpi_explain;
 mod kpi_timezones;
 mod kpis;

@@ -375,9 +375,62 @@ pub fn chain_key(field: &str, kpi: &str) -> &'static str {
         .map_or("", |(key, _)| key)
 }
 
+/// Problems of `settings.inference.chains` ({chain key: [strategy, …]}, kpis.md §5.2): an
+/// unknown chain key or a strategy that is not in that chain → (path suffix, message). The
+/// built-in order is kept whatever the list's order (clarification), so order is not checked.
+pub fn check_setting(chains: &serde_json::Value) -> Vec<(String, String)> {
+    let Some(map) = chains.as_object() else {
+        return vec![(
+            "chains".into(),
+            "must be a map of chain key → list of strategies".into(),
+        )];
+    };
+    let mut errors = Vec::new();
+    for (key, list) in map {
+        let path = format!("chains.{key}");
+        let Some((_, steps)) = CHAINS.iter().find(|(k, _)| k == key) else {
+            let keys: Vec<&str> = CHAINS.iter().map(|(k, _)| *k).collect();
+            errors.push((path, format!("unknown chain; one of: {}", keys.join(", "))));
+            continue;
+        };
+        let Some(items) = list.as_array() else {
+            errors.push((path, "must be a list of strategy names".into()));
+            continue;
+        };
+        for item in items {
+            let name = item.as_str().unwrap_or_default();
+            if !steps.iter().any(|(_, s, _)| *s == name) {
+                let names: Vec<&str> = steps.iter().map(|(_, s, _)| *s).collect();
+                errors.push((
+                    path.clone(),
+                    format!("unknown strategy {item}; one of: {}", names.join(", ")),
+                ));
+            }
+        }
+    }
+    errors
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chain_settings_name_known_keys_and_strategies() {
+        let ok = serde_json::json!({"employees_assigned": ["recorded", "client_standard_staffing"],
+            "downtime_minutes": ["assume_30"]});
+        assert!(check_setting(&ok).is_empty());
+        let bad = serde_json::json!({"employees_assigned": ["recorded", "guess"], "colour": []});
+        let errors = check_setting(&bad);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .any(|(p, m)| p == "chains.employees_assigned" && m.contains("guess"))
+        );
+        assert!(errors.iter().any(|(p, _)| p == "chains.colour"));
+        assert_eq!(check_setting(&serde_json::json!([])).len(), 1);
+    }
 
     #[test]
     fn a_level_names_one_strategy() {

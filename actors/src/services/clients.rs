@@ -604,6 +604,13 @@ pub fn validate_sections(sections: &Map<String, Value>) -> Vec<FieldError> {
                 continue;
             }
         };
+        if k == "inference"
+            && let Some(chains) = v.get("chains")
+        {
+            for (sub, message) in crate::kpi::chains::check_setting(chains) {
+                errors.push(FieldError::new(format!("{path}.{sub}"), message));
+            }
+        }
         if !ok && !errors.iter().any(|e| e.field.starts_with(&path)) {
             errors.push(FieldError::new(
                 path,
