@@ -85,6 +85,7 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
+        metrics::spawn_kpi_gauges(engine.clone());
         Ok(Application {
             server,
             port,

@@ -264,6 +264,15 @@ pub const ROUTES: &[Route] = &[
     ),
     (
         "get",
+        "/api/clients/{client_id}/kpis/{name}/explain",
+        "One KPI with its provenance (kpis.md §5.4): script_input, result (as GET kpis), formula {version, scope global|client, source_sha256}, settings_version, pairs {total, recorded, inferred}, fields [{field, levels [{level, score, strategy, pairs}]}], inferred [{record, field, value, level, score, strategy, source}] (≤ 1 000, then truncated), components (oee)",
+        "kpis",
+        true,
+        false,
+        200,
+    ),
+    (
+        "get",
         "/api/kpis/overview",
         "Every visible active client's KPIs in one call",
         "kpis",

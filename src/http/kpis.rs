@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use kpi_engine::kpi::inputs::Filters;
 use kpi_engine::services::kpi_views::Granularity;
-use kpi_engine::services::kpis::resolve_window;
+use kpi_engine::services::kpis::resolve_window_at;
 use serde::Deserialize;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -14,6 +14,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/clients/{client_id}/kpis/{name}",
             web::get().to(kpi_series),
+        )
+        .route(
+            "/api/clients/{client_id}/kpis/{name}/explain",
+            web::get().to(kpi_explain),
         )
         .route("/api/kpis/overview", web::get().to(overview));
 }
@@ -35,7 +39,9 @@ async fn client_kpis(
     q: web::Query<KpiQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    let window = resolve_window(q.from.as_deref(), q.to.as_deref())?;
+    let client_id = path.into_inner();
+    let today = state.engine.client_today(&client_id).await?;
+    let window = resolve_window_at(q.from.as_deref(), q.to.as_deref(), today)?;
     let shift = q.shift.map(|s| s.trim().to_ascii_uppercase());
     let filters = Filters {
         shift,
@@ -45,7 +51,7 @@ async fn client_kpis(
     Ok(HttpResponse::Ok().json(
         state
             .engine
-            .client_kpis(&auth.0, path.into_inner(), window, filters)
+            .client_kpis(&auth.0, client_id, window, filters)
             .await?,
     ))
 }
@@ -65,18 +71,9 @@ async fn kpi_series(
     q: web::Query<KpiQuery>,
 ) -> ApiResult<HttpResponse> {
     let (client_id, name) = path.into_inner();
-    if !kpi_engine::kpi::KPI_NAMES.contains(&name.as_str()) {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_kpi",
-            format!("no KPI named {name}"),
-        )
-        .with_detail(
-            "name",
-            format!("one of: {}", kpi_engine::kpi::KPI_NAMES.join(", ")),
-        ));
-    }
-    let window = resolve_window(q.from.as_deref(), q.to.as_deref())?;
+    known_kpi(&name)?;
+    let today = state.engine.client_today(&client_id).await?;
+    let window = resolve_window_at(q.from.as_deref(), q.to.as_deref(), today)?;
     let granularity = Granularity::parse(q.granularity.as_deref())?;
     let series = state
         .engine
@@ -90,6 +87,47 @@ async fn overview(
     auth: Auth,
     q: web::Query<KpiQuery>,
 ) -> ApiResult<HttpResponse> {
-    let window = resolve_window(q.from.as_deref(), q.to.as_deref())?;
-    Ok(HttpResponse::Ok().json(state.engine.kpi_overview(&auth.0, window).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .engine
+            .kpi_overview(&auth.0, q.from.as_deref(), q.to.as_deref())
+            .await?,
+    ))
+}
+
+/// The KPI named in the path: 404 `unknown_kpi` with the valid names otherwise.
+fn known_kpi(name: &str) -> Result<&'static str, ApiError> {
+    kpi_engine::kpi::KPI_NAMES
+        .iter()
+        .find(|k| **k == name)
+        .copied()
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_kpi",
+                format!("no KPI named {name}"),
+            )
+            .with_detail(
+                "name",
+                format!("one of: {}", kpi_engine::kpi::KPI_NAMES.join(", ")),
+            )
+        })
+}
+
+/// One KPI with its inputs and provenance (kpis.md §5.4), for the dashboard's drill-down.
+async fn kpi_explain(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    q: web::Query<KpiQuery>,
+) -> ApiResult<HttpResponse> {
+    let (client_id, name) = path.into_inner();
+    let name = known_kpi(&name)?;
+    let today = state.engine.client_today(&client_id).await?;
+    let window = resolve_window_at(q.from.as_deref(), q.to.as_deref(), today)?;
+    let explain = state
+        .engine
+        .explain_kpi(&auth.0, client_id, name, window, filters(&q))
+        .await?;
+    Ok(HttpResponse::Ok().json(explain))
 }

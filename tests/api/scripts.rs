@@ -830,7 +830,7 @@ async fn runaway_and_malicious_drafts_fail_their_check() {
         (
             "huge string",
             format!("{case}let s = \"abcdefgh\";\nloop {{ s += s; }}\n"),
-            &["4096 bytes per string"],
+            &["1048576 bytes of strings per value"],
         ),
         (
             "huge array",

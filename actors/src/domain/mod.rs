@@ -3,6 +3,7 @@ pub mod ids;
 pub mod role;
 pub mod scope;
 pub mod time;
+pub mod tz;
 
 pub use ids::ClientId;
 pub use role::Role;

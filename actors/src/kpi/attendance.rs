@@ -2,10 +2,13 @@
 //! rows of excluded types left out, covered hours subtracted; chains of §5.2 for
 //! scheduled_hours and absence_hours.
 use super::inputs::{Filters, KpiInputs, Window};
+use super::provenance::Note;
 use crate::store::StoreError;
 use rusqlite::{Connection, params};
 
 struct AttendanceRow {
+    id: String,
+    line_shift: String,
     absent: bool,
     absence_type: Option<String>,
     scheduled: Option<f64>,
@@ -42,7 +45,8 @@ pub fn gather(
                 a.covered_by_floating_employee_id IS NOT NULL, \
                 (SELECT count(*) FROM coverage_entries ce WHERE ce.is_active = 1 AND ce.absent_employee_id = a.employee_id AND ce.shift_date = a.shift_date AND ce.shift_type = a.shift_type), \
                 (SELECT sum(ce.coverage_duration_hours) FROM coverage_entries ce WHERE ce.is_active = 1 AND ce.absent_employee_id = a.employee_id AND ce.shift_date = a.shift_date AND ce.shift_type = a.shift_type), \
-                (SELECT count(*) FROM coverage_entries ce WHERE ce.is_active = 1 AND ce.absent_employee_id = a.employee_id AND ce.shift_date = a.shift_date AND ce.shift_type = a.shift_type AND ce.coverage_duration_hours IS NULL) \
+                (SELECT count(*) FROM coverage_entries ce WHERE ce.is_active = 1 AND ce.absent_employee_id = a.employee_id AND ce.shift_date = a.shift_date AND ce.shift_type = a.shift_type AND ce.coverage_duration_hours IS NULL), \
+                a.attendance_entry_id, a.shift_date || '/' || a.shift_type \
          FROM attendance_entries a \
          WHERE a.client_id = ?1 AND a.is_active = 1 AND a.shift_date BETWEEN ?2 AND ?3 AND (?4 IS NULL OR a.shift_type = ?4)",
     )?;
@@ -50,6 +54,8 @@ pub fn gather(
         params![client, w.from.to_string(), w.to.to_string(), f.shift],
         |r| {
             Ok(AttendanceRow {
+                id: r.get(11)?,
+                line_shift: r.get(12)?,
                 absent: r.get(0)?,
                 absence_type: r.get(1)?,
                 scheduled: r.get(2)?,
@@ -82,7 +88,10 @@ pub fn gather(
             (None, None, Some(s)) => (s, 3),
             (None, None, None) => (9.0, 5),
         };
-        out.provenance.add("scheduled_hours", scheduled.1);
+        out.provenance
+            .add_noted("scheduled_hours", scheduled.1, || {
+                note(client, &a, scheduled)
+            });
         scheduled_sum += scheduled.0;
         counted += 1;
         if !a.absent {
@@ -94,7 +103,8 @@ pub fn gather(
             (None, Some(act)) => ((scheduled.0 - act).max(0.0), 2),
             (None, None) => (scheduled.0, 3),
         };
-        out.provenance.add("absence_hours", absence.1);
+        out.provenance
+            .add_noted("absence_hours", absence.1, || note(client, &a, absence));
         let covered = if a.covers_blank > 0 || (a.covers == 0 && a.named_cover) {
             absence.0
         } else {
@@ -106,4 +116,24 @@ pub fn gather(
     out.float("scheduled_hours", scheduled_sum);
     out.int("attendance_rows", counted);
     Ok(out)
+}
+
+/// An inferred hour count of an attendance row, with the line-shift it came from.
+fn note(client: &str, a: &AttendanceRow, (value, level): (f64, u8)) -> Note {
+    let source = match level {
+        2 if a.absence.is_none() && a.actual.is_some() && a.scheduled.is_some() => {
+            "scheduled − actual hours".to_owned()
+        }
+        2 => format!("PRODUCTION shift hours {}", a.line_shift),
+        3 => format!(
+            "SHIFT {client}.{}",
+            a.line_shift.split('/').nth(1).unwrap_or("")
+        ),
+        _ => "system default 9 h".to_owned(),
+    };
+    Note {
+        record: format!("attendance/{}", a.id),
+        value: serde_json::Number::from_f64(value).map_or(serde_json::Value::Null, Into::into),
+        source,
+    }
 }

@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 pub struct Window {
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// The client's today (its time zone) when the window was resolved: the WIP as-of date is
+    /// min(to, today).
+    pub today: NaiveDate,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -1,8 +1,10 @@
 //! Inputs of the work-order KPIs — wip_aging (§4.1), otd (§4.2), true_otd (§4.3), rty (§4.12) —
 //! with the date chains of §5.2 (start date, promise date, ship dates, shipped quantity).
+use super::chains;
 use super::inputs::{Filters, KpiInputs, Window};
+use super::provenance::Note;
 use super::script::ScriptValue;
-use crate::domain::time::{parse_day, today_utc};
+use crate::domain::time::parse_day;
 use crate::store::StoreError;
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 use rusqlite::{Connection, params};
@@ -261,7 +263,7 @@ pub fn gather(
         lead_time_days,
         shift_hours,
     };
-    let as_of = w.to.min(today_utc());
+    let as_of = w.to.min(w.today);
     let mut out = OrderInputs::default();
     let (mut wip, mut otd, mut true_otd) = (Vec::new(), Vec::new(), Vec::new());
     let (mut no_start, mut no_promise) = (0u64, 0u64);
@@ -270,7 +272,9 @@ pub fn gather(
         if o.closed.is_none_or(|d| d > as_of) {
             match start(o, lead_time_days) {
                 Some((s, level)) if s <= as_of => {
-                    out.wip_aging.provenance.add("start_date", level);
+                    out.wip_aging.provenance.add_noted("start_date", level, || {
+                        order_note(o, "start_date", s, level)
+                    });
                     let held = hold_days(holds.get(&o.id).map_or(&[], Vec::as_slice), s, as_of);
                     wip.push(order_map(
                         &o.id,
@@ -305,8 +309,14 @@ pub fn gather(
                 ScriptValue::Float(days_between(promise, d))
             });
         if let Some((ship, s_level)) = first {
-            out.otd.provenance.add("promise_date", p_level);
-            out.otd.provenance.add("actual_ship_date", s_level);
+            out.otd.provenance.add_noted("promise_date", p_level, || {
+                order_note(o, "promise_date", promise, p_level)
+            });
+            out.otd
+                .provenance
+                .add_noted("actual_ship_date", s_level, || {
+                    order_note(o, "actual_ship_date", ship, s_level)
+                });
             otd.push(order_map(
                 &o.id,
                 vec![
@@ -316,10 +326,24 @@ pub fn gather(
                 ],
             ));
         }
-        if let Some((_, f_level)) = in_true {
-            out.true_otd.provenance.add("promise_date", p_level);
-            out.true_otd.provenance.add("final_ship_date", f_level);
-            out.true_otd.provenance.add("shipped_quantity", shipped.1);
+        if let Some((final_ship, f_level)) = in_true {
+            out.true_otd
+                .provenance
+                .add_noted("promise_date", p_level, || {
+                    order_note(o, "promise_date", promise, p_level)
+                });
+            out.true_otd
+                .provenance
+                .add_noted("final_ship_date", f_level, || {
+                    order_note(o, "final_ship_date", final_ship, f_level)
+                });
+            out.true_otd
+                .provenance
+                .add_noted("shipped_quantity", shipped.1, || Note {
+                    record: format!("work-orders/{}", o.id),
+                    value: serde_json::Value::from(shipped.0),
+                    source: chains::strategy("shipped_quantity", shipped.1).1.to_owned(),
+                });
             let first_late = Chains::first_ship(o).map_or(ScriptValue::Unit, |(d, _)| {
                 ScriptValue::Float(days_between(promise, d))
             });
@@ -371,7 +395,7 @@ fn gather_rty(
     out: &mut KpiInputs,
 ) -> Result<(), StoreError> {
     let mut stmt = c.prepare_cached(
-        "SELECT j.quantity_ordered, j.quantity_completed, j.quantity_scrapped FROM jobs j JOIN work_orders wo ON wo.work_order_id = j.work_order_id \
+        "SELECT j.quantity_ordered, j.quantity_completed, j.quantity_scrapped, j.job_id FROM jobs j JOIN work_orders wo ON wo.work_order_id = j.work_order_id \
          WHERE j.client_id = ?1 AND j.is_active = 1 AND wo.is_active = 1 AND wo.status = 'COMPLETED' AND wo.closed_date BETWEEN ?2 AND ?3 \
            AND (?4 IS NULL OR wo.work_order_id = ?4) AND (?5 IS NULL OR wo.product_id = ?5)",
     )?;
@@ -388,19 +412,25 @@ fn gather_rty(
                 r.get::<_, i64>(0)? as f64,
                 r.get::<_, Option<i64>>(1)?.map(|x| x as f64),
                 r.get::<_, Option<i64>>(2)?.map(|x| x as f64),
+                r.get::<_, String>(3)?,
             ))
         },
     )?;
     let (mut ordered, mut completed, mut jobs) = (0.0, 0.0, 0i64);
     for row in rows {
-        let (o, done, scrapped) = row?;
+        let (o, done, scrapped, job) = row?;
         let (q, level) = match (done, scrapped) {
             (Some(d), _) => (d, 1),
             (None, Some(s)) => ((o - s).max(0.0), 2),
             (None, None) => (o, 4),
         };
         out.provenance.add("quantity_ordered", 1);
-        out.provenance.add("quantity_completed", level);
+        out.provenance
+            .add_noted("quantity_completed", level, || Note {
+                record: format!("jobs/{job}"),
+                value: serde_json::Value::from(q),
+                source: chains::strategy("quantity_completed", level).1.to_owned(),
+            });
         ordered += o;
         completed += q;
         jobs += 1;
@@ -409,6 +439,15 @@ fn gather_rty(
     out.int("quantity_ordered", ordered as i64);
     out.int("jobs", jobs);
     Ok(())
+}
+
+/// An inferred date of a work order (start, promise, ship).
+fn order_note(o: &Order, chain: &str, date: NaiveDate, level: u8) -> Note {
+    Note {
+        record: format!("work-orders/{}", o.id),
+        value: serde_json::Value::from(date.to_string()),
+        source: chains::strategy(chain, level).1.to_owned(),
+    }
 }
 
 #[cfg(test)]

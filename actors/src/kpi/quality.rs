@@ -1,7 +1,9 @@
 //! Inputs of the quality KPIs — ppm (§4.9), dpmo (§4.10), fpy (§4.11), rty_stages (§4.13) —
 //! from the window's QUALITY_ENTRY rows, with the chains of §5.2 for units_defective,
 //! units_passed, total_defects_count and opportunities_per_unit.
+use super::chains;
 use super::inputs::{Filters, KpiInputs, Window};
+use super::provenance::Note;
 use super::script::ScriptValue;
 use crate::store::StoreError;
 use rusqlite::{Connection, params};
@@ -16,6 +18,7 @@ pub struct QualityInputs {
 }
 
 struct QualityRow {
+    id: String,
     stage: String,
     inspected: f64,
     passed: Option<f64>,
@@ -34,7 +37,7 @@ fn load_rows(
     let mut stmt = c.prepare_cached(
         "SELECT q.operation_checked, q.units_inspected, q.units_passed, q.units_defective, q.total_defects_count, \
                 (SELECT count(*) FROM defect_details d WHERE d.quality_entry_id = q.quality_entry_id AND d.is_active = 1), \
-                coalesce(j.part_number, pr.part_number) \
+                coalesce(j.part_number, pr.part_number), q.quality_entry_id \
          FROM quality_entries q JOIN work_orders wo ON wo.work_order_id = q.work_order_id \
          LEFT JOIN jobs j ON j.job_id = q.job_id AND j.is_active = 1 \
          LEFT JOIN products pr ON pr.product_id = wo.product_id AND pr.is_active = 1 \
@@ -52,6 +55,7 @@ fn load_rows(
         ],
         |r| {
             Ok(QualityRow {
+                id: r.get(7)?,
                 stage: r.get(0)?,
                 inspected: r.get::<_, i64>(1)? as f64,
                 passed: r.get::<_, Option<i64>>(2)?.map(|x| x as f64),
@@ -140,13 +144,24 @@ pub fn gather(
         no_qc += u64::from(d.1 == 4);
         ones += u64::from(o.1 == 4);
         out.ppm.provenance.add("units_inspected", 1);
-        out.ppm.provenance.add("units_defective", d.1);
+        out.ppm.provenance.add_noted("units_defective", d.1, || {
+            note(q, "quality.units_defective", d)
+        });
         out.dpmo.provenance.add("units_inspected", 1);
-        out.dpmo.provenance.add("opportunities_per_unit", o.1);
-        out.dpmo.provenance.add("total_defects_count", t.1);
+        out.dpmo
+            .provenance
+            .add_noted("opportunities_per_unit", o.1, || {
+                note(q, "opportunities_per_unit", o)
+            });
+        out.dpmo
+            .provenance
+            .add_noted("total_defects_count", t.1, || {
+                note(q, "total_defects_count", t)
+            });
         for k in [&mut out.fpy, &mut out.rty_stages] {
             k.provenance.add("units_inspected", 1);
-            k.provenance.add("units_passed", p.1);
+            k.provenance
+                .add_noted("units_passed", p.1, || note(q, "units_passed", p));
         }
         inspected += q.inspected;
         defective += d.0;
@@ -191,4 +206,17 @@ pub fn gather(
         .input
         .insert("stages".into(), ScriptValue::Array(stage_list));
     Ok(out)
+}
+
+/// An inferred input of a quality row; the part number tells where opportunities came from.
+fn note(q: &QualityRow, chain: &str, (value, level): (f64, u8)) -> Note {
+    let description = chains::strategy(chain, level).1;
+    Note {
+        record: format!("quality/{}", q.id),
+        value: serde_json::Number::from_f64(value).map_or(serde_json::Value::Null, Into::into),
+        source: match (chain, &q.part_number) {
+            ("opportunities_per_unit", Some(part)) => format!("{description} (part {part})"),
+            _ => description.to_owned(),
+        },
+    }
 }

@@ -1,6 +1,7 @@
 //! The result object of kpis.md §1: value, status against the target, confidence and the
 //! inference summary. Values are computed unrounded and rounded half-up only here, at the edge.
 use super::cases::round_half_up;
+use super::provenance::{self, Note, Noted, PairLog};
 use super::{lower_is_better, unit};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -50,6 +51,8 @@ pub struct Provenance {
     pub pairs: u64,
     pub level_max: u8,
     pub inferred: BTreeSet<String>,
+    /// Which pairs, for the explain view: only filled inside `provenance::recording`.
+    pub detail: Option<Box<PairLog>>,
 }
 
 /// Level → score (kpis.md §5.1).
@@ -70,6 +73,28 @@ impl Provenance {
         self.level_max = self.level_max.max(level);
         if level > 1 {
             self.inferred.insert(field.to_owned());
+        }
+        if provenance::is_recording() {
+            self.detail
+                .get_or_insert_with(Default::default)
+                .count(field, level);
+        }
+    }
+
+    /// `add`, and while recording the row behind an inferred pair (`note` runs only then).
+    pub fn add_noted(&mut self, field: &str, level: u8, note: impl FnOnce() -> Note) {
+        self.add(field, level);
+        if level > 1
+            && let Some(log) = self.detail.as_mut()
+        {
+            let n = note();
+            log.push(Noted {
+                record: n.record,
+                field: field.to_owned(),
+                value: n.value,
+                level,
+                source: n.source,
+            });
         }
     }
 

@@ -27,8 +27,12 @@ pub const TIME_LIMIT: Duration = Duration::from_millis(100);
 pub const MAX_CALL_LEVELS: usize = 16;
 /// Expression depth at top level and inside functions.
 pub const MAX_EXPR_DEPTHS: (usize, usize) = (64, 32);
-/// Bytes in one string.
-pub const MAX_STRING_SIZE: usize = 4_096;
+/// Bytes of string per value. Rhai's size check adds up every string inside an array or map,
+/// so this bounds a whole input such as `orders` (≈ 25 bytes per work-order id), not one
+/// string: at 4 KiB (kpis.md §6.5) ≈ 200 ids already failed as soon as a script called a
+/// method on the array. 1 MiB admits ≈ 40 000 ids and still stops a runaway string
+/// (a doubling loop hits it after ~18 steps) with a few MiB of memory at most.
+pub const MAX_STRING_SIZE: usize = 1 << 20;
 /// Items in one array.
 pub const MAX_ARRAY_SIZE: usize = 100_000;
 /// Keys in one map.
@@ -457,7 +461,9 @@ fn eval_failure(err: &EvalAltResult) -> ScriptFailure {
         ),
         EvalAltResult::ErrorDataTooLarge(what, _) => {
             let limit = match what.as_str() {
-                w if w.contains("string") => format!("{MAX_STRING_SIZE} bytes per string"),
+                w if w.contains("string") => {
+                    format!("{MAX_STRING_SIZE} bytes of strings per value")
+                }
                 w if w.contains("array") => format!("{MAX_ARRAY_SIZE} items per array"),
                 w if w.contains("map") => format!("{MAX_MAP_SIZE} keys per map"),
                 _ => "the sandbox's size limits".to_owned(),
@@ -879,6 +885,33 @@ mod tests {
     fn huge_string_is_a_limit() {
         let failure = run_err(r#"let s = "abcdefgh"; loop { s += s; }"#);
         assert_eq!(failure.kind, ScriptFailureKind::Limit, "{failure}");
+        assert!(
+            failure
+                .to_string()
+                .contains("1048576 bytes of strings per value"),
+            "{failure}"
+        );
+    }
+
+    #[test]
+    fn hundreds_of_work_order_ids_fit() {
+        // 300 ids of 21 bytes = 6 300 bytes of strings in one array: over the old 4 KiB,
+        // which Rhai applies to the sum of an array's strings.
+        let orders: Vec<ScriptValue> = (0..300)
+            .map(|i| {
+                ScriptValue::Map(BTreeMap::from([(
+                    "work_order_id".to_owned(),
+                    ScriptValue::Str(format!("2025-12-15-ROPER-{i:04}")),
+                )]))
+            })
+            .collect();
+        let input = BTreeMap::from([("orders".to_owned(), ScriptValue::Array(orders))]);
+        let sandbox = Sandbox::new();
+        let ast = sandbox
+            .compile("let late = []; for o in orders { late.push(o.work_order_id); } late.len() + orders.len()")
+            .unwrap();
+        let out = sandbox.eval(&ast, &ctx(), &input).expect("ids fit");
+        assert_eq!(out.value, Some(600.0));
     }
 
     #[test]

@@ -177,9 +177,7 @@ fn parse_client_fields(
         errors.push(FieldError::new("client_email", "must be an e-mail address"));
     }
     if let Some(Value::String(tz)) = out.get("timezone")
-        && !tz
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c))
+        && !crate::domain::tz::is_known(tz)
     {
         errors.push(FieldError::new(
             "timezone",
@@ -669,6 +667,13 @@ pub fn validate_sections(sections: &Map<String, Value>) -> Vec<FieldError> {
                 continue;
             }
         };
+        if k == "inference"
+            && let Some(chains) = v.get("chains")
+        {
+            for (sub, message) in crate::kpi::chains::check_setting(chains) {
+                errors.push(FieldError::new(format!("{path}.{sub}"), message));
+            }
+        }
         if !ok && !errors.iter().any(|e| e.field.starts_with(&path)) {
             errors.push(FieldError::new(
                 path,

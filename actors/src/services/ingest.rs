@@ -42,6 +42,8 @@ pub struct Reply {
     pub status: u16,
     pub body: Value,
     pub replayed: bool,
+    /// Rows (inserted, rejected) that this call — not a replay, not a preview — decided.
+    pub rows: Option<(usize, usize)>,
 }
 
 /// What was uploaded.
@@ -109,6 +111,7 @@ fn check_key(
             status: s.status,
             body: serde_json::from_str(&s.body).unwrap_or(Value::Null),
             replayed: true,
+            rows: None,
         })),
         Some(_) => Err(EngineError::conflict(
             "idempotency_conflict",
@@ -314,6 +317,7 @@ fn created(
         body: json!({"import_id": import_id, "total": total, "inserted": inserted,
                      "rejected": total - inserted.min(total), "errors": errors, "file_warnings": warnings}),
         replayed: false,
+        rows: Some((inserted, total - inserted.min(total))),
     }
 }
 
@@ -328,6 +332,7 @@ fn rows_invalid(ctx: &ImportCtx, total: usize, errors: &[RowError]) -> Reply {
         status: 422,
         body: error_body("rows_invalid", &message, errors, &ctx.request_id),
         replayed: false,
+        rows: Some((0, total)),
     }
 }
 
@@ -500,6 +505,7 @@ fn commit_preview(tx: &Connection, ctx: ImportCtx, parsed: Parsed) -> Result<Rep
             "invalid": total - valid, "summary": summary, "readback": readback, "rows": shown_rows,
             "rows_next_cursor": next, "file_warnings": parsed.file_warnings}),
         replayed: false,
+        rows: None,
     };
     store_key(tx, &ctx.caller.user_id, ctx.idem.as_ref(), &reply)?;
     Ok(reply)
@@ -614,6 +620,7 @@ fn commit_confirm(
                 &ctx.request_id,
             ),
             replayed: false,
+            rows: Some((0, total)),
         };
         let mut all = preview_errors.clone();
         all.extend(stale);
@@ -822,6 +829,11 @@ impl Engine {
             self.write(move |tx| commit_preview(tx, ctx, parsed)).await
         };
         drop(slot); // the import's rows are gone: admit the next one
+        let channel = match kind {
+            ImportKind::Csv => "csv",
+            ImportKind::Batch => "batch",
+        };
+        self.count_ingest(res.name, channel, reply.as_ref().ok());
         reply
     }
 
@@ -876,6 +888,7 @@ impl Engine {
             .write(move |tx| commit_confirm(tx, ctx, &token, parsed, preview_errors, total))
             .await;
         drop(slot);
+        self.count_ingest(res.name, "confirm", reply.as_ref().ok());
         reply
     }
 
@@ -1005,6 +1018,7 @@ impl Engine {
                 status: 201,
                 body,
                 replayed: false,
+                rows: None,
             };
             store_key(tx, &user, Some(&idem), &reply)?;
             Ok(reply)
@@ -1032,22 +1046,26 @@ impl Engine {
         let prepared = self.prepare_checked(caller, res, &body).await?;
         let limits = self.limits();
         let caller = caller.clone();
-        self.write(move |tx| {
-            if let Some(replay) = check_key(tx, &caller.user_id, Some(&idem))? {
-                return Ok(replay);
-            }
-            let saved = insert_prepared(tx, &limits, &caller, res, prepared, "API", Echo::Row)?;
-            let mut body = Value::Object(saved.record);
-            body["warnings"] = json!(saved.warnings);
-            let reply = Reply {
-                status: 201,
-                body,
-                replayed: false,
-            };
-            store_key(tx, &caller.user_id, Some(&idem), &reply)?;
-            Ok(reply)
-        })
-        .await
+        let reply = self
+            .write(move |tx| {
+                if let Some(replay) = check_key(tx, &caller.user_id, Some(&idem))? {
+                    return Ok(replay);
+                }
+                let saved = insert_prepared(tx, &limits, &caller, res, prepared, "API", Echo::Row)?;
+                let mut body = Value::Object(saved.record);
+                body["warnings"] = json!(saved.warnings);
+                let reply = Reply {
+                    status: 201,
+                    body,
+                    replayed: false,
+                    rows: Some((1, 0)),
+                };
+                store_key(tx, &caller.user_id, Some(&idem), &reply)?;
+                Ok(reply)
+            })
+            .await;
+        self.count_create(res.name, &reply.as_ref().map(|r| r.rows));
+        reply
     }
 }
 

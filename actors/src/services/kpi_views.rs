@@ -1,5 +1,7 @@
 //! Views built on `client_kpis` (and so on its per-client cache): one KPI as a series by shift,
 //! day, ISO week or month (api.md §7), and the all-clients overview.
+use super::kpis::{resolve_window, resolve_window_at};
+use crate::domain::tz;
 use crate::domain::{Caller, FieldError};
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -64,6 +66,9 @@ pub struct Series {
 pub struct OverviewClient {
     pub client_id: String,
     pub client_name: String,
+    /// The client's window: defaults follow its time zone.
+    pub from: String,
+    pub to: String,
     pub kpis: std::collections::BTreeMap<String, KpiResult>,
 }
 
@@ -159,7 +164,16 @@ impl Engine {
                 continue;
             }
             let point = self
-                .client_kpis(caller, client_id.clone(), Window { from, to }, f)
+                .client_kpis(
+                    caller,
+                    client_id.clone(),
+                    Window {
+                        from,
+                        to,
+                        today: window.today,
+                    },
+                    f,
+                )
                 .await?;
             let result = point
                 .kpis
@@ -189,12 +203,15 @@ impl Engine {
         })
     }
 
-    /// GET /api/kpis/overview: every visible active client, ordered by client name.
+    /// GET /api/kpis/overview: every visible active client, ordered by client name; a missing
+    /// `from`/`to` defaults per client's time zone (the top-level from/to use UTC).
     pub async fn kpi_overview(
         &self,
         caller: &Caller,
-        window: Window,
+        from: Option<&str>,
+        to: Option<&str>,
     ) -> Result<Overview, EngineError> {
+        let window = resolve_window(from, to)?;
         let clients = self.list_clients(caller, false).await?;
         let mut out = Vec::with_capacity(clients.len());
         for c in clients {
@@ -208,12 +225,16 @@ impl Engine {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned();
+            let zone = c.get("timezone").and_then(Value::as_str).unwrap_or("UTC");
+            let own = resolve_window_at(from, to, tz::today_in(zone))?;
             let k = self
-                .client_kpis(caller, id.clone(), window, Filters::default())
+                .client_kpis(caller, id.clone(), own, Filters::default())
                 .await?;
             out.push(OverviewClient {
                 client_id: id,
                 client_name: name,
+                from: own.from.to_string(),
+                to: own.to.to_string(),
                 kpis: k.kpis.clone(),
             });
         }
@@ -238,6 +259,7 @@ mod tests {
         let w = Window {
             from: d("2025-12-10"),
             to: d("2026-01-05"),
+            today: d("2026-01-05"),
         };
         let weeks = periods(w, Granularity::Week);
         assert_eq!(
@@ -259,6 +281,7 @@ mod tests {
             Window {
                 from: d("2025-12-15"),
                 to: d("2025-12-15"),
+                today: d("2025-12-15"),
             },
             Granularity::Shift,
         );

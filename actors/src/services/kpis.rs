@@ -8,13 +8,14 @@ use crate::error::EngineError;
 use crate::kpi::actor::Evaluate;
 use crate::kpi::cache::CacheKey;
 use crate::kpi::inputs::{Filters, InferenceSettings, KpiInputs, Window};
+use crate::kpi::provenance::Note;
 use crate::kpi::result::{Assemble, KpiResult, KpiWarning, Provenance, assemble};
 use crate::kpi::script::EvalContext;
 use crate::kpi::script::ScriptValue;
 use crate::kpi::scripts::{self, CurrentScript};
 use crate::kpi::{attendance, orders, production, quality};
 use crate::store::settings;
-use chrono::Days;
+use chrono::{Days, NaiveDate};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -26,25 +27,25 @@ use std::time::Instant;
 pub const COMPUTED: [&str; 15] = crate::kpi::KPI_NAMES;
 
 /// One KPI evaluation: its inputs, the script in force and an optional dataset default.
-struct EvalRequest<'a> {
-    name: &'static str,
-    client_id: &'a str,
-    window: Window,
-    settings_doc: &'a Value,
-    script: Option<CurrentScript>,
-    inputs: KpiInputs,
+pub(super) struct EvalRequest<'a> {
+    pub name: &'static str,
+    pub client_id: &'a str,
+    pub window: Window,
+    pub settings_doc: &'a Value,
+    pub script: Option<CurrentScript>,
+    pub inputs: KpiInputs,
     /// Value used when the script answers "no data" but a documented default applies.
-    fallback: Option<f64>,
+    pub fallback: Option<f64>,
 }
 
 /// What one request gathers on the read pool: inputs per KPI (in evaluation order).
-struct Gathered {
-    inputs: Vec<(&'static str, KpiInputs)>,
+pub(super) struct Gathered {
+    pub inputs: Vec<(&'static str, KpiInputs)>,
     /// Production entries in the window: absenteeism defaults to 0 % only when there are some.
-    production_entries: i64,
+    pub production_entries: i64,
 }
 
-fn gather_all(
+pub(super) fn gather_all(
     c: &rusqlite::Connection,
     client: &str,
     window: Window,
@@ -64,7 +65,11 @@ fn gather_all(
         Some(ScriptValue::Int(0))
     ) && production_entries > 0
     {
-        absenteeism.provenance.add("attendance", 4);
+        absenteeism.provenance.add_noted("attendance", 4, || Note {
+            record: format!("clients/{client}"),
+            value: Value::from(0),
+            source: "no attendance rows in a window with production entries".into(),
+        });
     }
     let inputs = vec![
         ("wip_aging", o.wip_aging),
@@ -104,9 +109,19 @@ fn invalid(code: &'static str, field: &str, message: &str) -> EngineError {
     }
 }
 
+/// Window rules with today in UTC (see `resolve_window_at`).
+pub fn resolve_window(from: Option<&str>, to: Option<&str>) -> Result<Window, EngineError> {
+    resolve_window_at(from, to, today_utc())
+}
+
 /// Window rules (api.md §7 + clarifications): only `from` → to = min(from + 29, today); only
 /// `to` → from = to − 29; neither → the 30 days ending today; at most 366 days inclusive.
-pub fn resolve_window(from: Option<&str>, to: Option<&str>) -> Result<Window, EngineError> {
+/// `today` is the client's (its time zone, `Engine::client_today`).
+pub fn resolve_window_at(
+    from: Option<&str>,
+    to: Option<&str>,
+    today: NaiveDate,
+) -> Result<Window, EngineError> {
     let parse = |name: &str, v: Option<&str>| match v {
         None => Ok(None),
         Some(raw) => parse_day(raw)
@@ -120,7 +135,6 @@ pub fn resolve_window(from: Option<&str>, to: Option<&str>) -> Result<Window, En
                 )],
             }),
     };
-    let today = today_utc();
     let (from, to) = match (parse("from", from)?, parse("to", to)?) {
         (Some(f), Some(t)) => (f, t),
         (Some(f), None) => (f, (f + Days::new(29)).min(today).max(f)),
@@ -137,7 +151,7 @@ pub fn resolve_window(from: Option<&str>, to: Option<&str>) -> Result<Window, En
             "a KPI window is at most 366 days",
         ));
     }
-    Ok(Window { from, to })
+    Ok(Window { from, to, today })
 }
 
 impl Engine {
@@ -157,7 +171,7 @@ impl Engine {
             shift: filters.shift.clone(),
             work_order_id: filters.work_order_id.clone(),
             product_id: filters.product_id.clone(),
-            today: today_utc().to_string(),
+            today: window.today.to_string(),
         };
         // Read the generation first: a write committed after this point invalidates what follows.
         let generation = self.inner.writer.generations().of(&client_id);
@@ -243,7 +257,7 @@ impl Engine {
     }
 
     /// Evaluates one KPI and records its latency; returns the result and the unrounded value.
-    async fn timed_kpi(
+    pub(super) async fn timed_kpi(
         &self,
         req: EvalRequest<'_>,
     ) -> Result<(KpiResult, Option<f64>), EngineError> {
@@ -351,7 +365,7 @@ impl Engine {
 }
 
 /// No attendance at all in a period with production: absenteeism 0 %, estimated (§4.14).
-fn no_data_default(name: &str, production_entries: i64, inp: &KpiInputs) -> Option<f64> {
+pub(super) fn no_data_default(name: &str, production_entries: i64, inp: &KpiInputs) -> Option<f64> {
     (name == "absenteeism"
         && production_entries > 0
         && matches!(inp.input.get("attendance_rows"), Some(ScriptValue::Int(0))))

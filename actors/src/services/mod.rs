@@ -3,10 +3,14 @@
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod client_day;
 pub mod clients;
 pub mod exports;
+pub mod gauges;
 pub mod health;
 pub mod ingest;
+pub mod ingest_metrics;
+pub mod kpi_explain;
 pub mod kpi_views;
 pub mod kpis;
 pub mod lifecycle;

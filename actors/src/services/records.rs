@@ -525,11 +525,21 @@ impl Engine {
         res: &'static Resource,
         body: Map<String, Value>,
     ) -> Result<Saved, EngineError> {
-        let prepared = self.prepare_checked(caller, res, &body).await?;
+        let prepared = self.prepare_checked(caller, res, &body).await;
+        let prepared = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                self.count_create(res.name, &Err(&e));
+                return Err(e);
+            }
+        };
         let limits = self.limits();
         let caller = caller.clone();
-        self.write(move |tx| insert_prepared(tx, &limits, &caller, res, prepared, "API", Echo::Row))
-            .await
+        let saved = self
+            .write(move |tx| insert_prepared(tx, &limits, &caller, res, prepared, "API", Echo::Row))
+            .await;
+        self.count_create(res.name, &saved.as_ref().map(|_| Some((1, 0))));
+        saved
     }
 
     /// The checks of a direct create before its writer job, in order: operators only through

@@ -272,6 +272,7 @@ pub fn last_complete_weeks(today: NaiveDate, n: u64) -> Vec<Window> {
             Window {
                 from,
                 to: from + Days::new(6),
+                today,
             }
         })
         .collect()

@@ -4,6 +4,7 @@
 mod as_of;
 mod facts;
 mod history;
+mod notes;
 mod resolve;
 mod rows;
 
@@ -125,21 +126,29 @@ pub fn gather(
         let planned_shift = !standard.map_or(system_overtime(shift), |st| st.overtime);
         for e in group.iter().filter(|e| e.selected) {
             let v = resolver.resolve(e, &ls);
-            out.production_hours.provenance.add("run_time_hours", v.r.1);
+            out.production_hours
+                .provenance
+                .add_noted("run_time_hours", v.r.1, || {
+                    notes::entry(client, e, "run_time_hours", v.r.1, v.r.0)
+                });
             sums.run_hours_all(e, v.r.0);
             if !e.output {
                 continue;
             }
-            add_efficiency_performance(&mut out, &mut sums, e, &v);
+            add_efficiency_performance(&mut out, &mut sums, client, e, &v);
             out.quality_rate.provenance.add("units_produced", 1);
-            out.quality_rate.provenance.add("units_defective", v.d.1);
+            out.quality_rate
+                .provenance
+                .add_noted("units_defective", v.d.1, || {
+                    notes::entry(client, e, "production.units_defective", v.d.1, v.d.0)
+                });
             sums.defective += v.d.0;
             sums.no_qc += u64::from(v.d.1 == 4);
             if planned_shift {
                 add_availability(
                     &mut out.availability,
                     &mut sums,
-                    &facts,
+                    (&facts, client),
                     &mut downtime_used,
                     e,
                     &v,
@@ -157,7 +166,7 @@ pub fn gather(
         add_orphan_downtime(
             &mut out.availability,
             &mut sums,
-            &facts,
+            (&facts, client),
             &entries,
             &standards,
             f,
@@ -182,23 +191,28 @@ impl Sums {
 fn add_efficiency_performance(
     out: &mut ProductionInputs,
     sums: &mut Sums,
+    client: &str,
     e: &Entry,
     v: &resolve::Resolved,
 ) {
-    for (field, level) in [
-        ("units_produced", 1),
-        ("labour_standard", v.labour.1),
-        ("employees_assigned", v.n.1),
-        ("shift_hours_scheduled", v.h.1),
+    for (field, (value, level)) in [
+        ("units_produced", (e.u, 1)),
+        ("labour_standard", v.labour),
+        ("employees_assigned", v.n),
+        ("shift_hours_scheduled", v.h),
     ] {
-        out.efficiency.provenance.add(field, level);
+        out.efficiency.provenance.add_noted(field, level, || {
+            notes::entry(client, e, field, level, value)
+        });
     }
-    for (field, level) in [
-        ("units_produced", 1),
-        ("line_cycle_time", v.line.1),
-        ("run_time_hours", v.r.1),
+    for (field, (value, level)) in [
+        ("units_produced", (e.u, 1)),
+        ("line_cycle_time", v.line),
+        ("run_time_hours", v.r),
     ] {
-        out.performance.provenance.add(field, level);
+        out.performance.provenance.add_noted(field, level, || {
+            notes::entry(client, e, field, level, value)
+        });
     }
     sums.derived_line += u64::from(v.labour.1 == 2);
     sums.derived_labour += u64::from(v.line.1 == 2);
@@ -216,7 +230,7 @@ fn add_efficiency_performance(
 fn add_availability(
     a: &mut KpiInputs,
     sums: &mut Sums,
-    facts: &WindowFacts,
+    (facts, client): (&WindowFacts, &str),
     used: &mut HashSet<(String, String, String)>,
     e: &Entry,
     v: &resolve::Resolved,
@@ -224,8 +238,12 @@ fn add_availability(
     let (n, h) = (v.n.0, v.h.0);
     sums.planned += n * h;
     sums.availability_entries += 1;
-    a.provenance.add("employees_assigned", v.n.1);
-    a.provenance.add("shift_hours_scheduled", v.h.1);
+    a.provenance.add_noted("employees_assigned", v.n.1, || {
+        notes::entry(client, e, "employees_assigned", v.n.1, n)
+    });
+    a.provenance.add_noted("shift_hours_scheduled", v.h.1, || {
+        notes::entry(client, e, "shift_hours_scheduled", v.h.1, h)
+    });
     let key = (e.wo.clone(), e.date.clone(), e.shift.clone());
     match facts.downtime.get(&key) {
         Some(rows) => {
@@ -233,10 +251,10 @@ fn add_availability(
             // Detail rows belong to the work order's line-shift: counted once, on its first entry.
             if used.insert(key) {
                 for (minutes, affected) in rows {
-                    a.provenance.add(
-                        "employees_affected",
-                        if affected.is_some() { 1 } else { v.n.1 },
-                    );
+                    let level = if affected.is_some() { 1 } else { v.n.1 };
+                    a.provenance.add_noted("employees_affected", level, || {
+                        notes::entry(client, e, "employees_affected", level, n)
+                    });
                     sums.lost += minutes / 60.0 * affected.map_or(n, |x| x as f64);
                 }
                 let detail: f64 = rows.iter().map(|(m, _)| m).sum();
@@ -250,7 +268,9 @@ fn add_availability(
                 sums.lost += t / 60.0 * n;
             }
             None => {
-                a.provenance.add("downtime_minutes", 4);
+                a.provenance.add_noted("downtime_minutes", 4, || {
+                    notes::entry(client, e, "downtime_minutes", 4, 0.0)
+                });
                 sums.assumed_zero_downtime += 1;
             }
         },
@@ -263,7 +283,7 @@ fn add_availability(
 fn add_orphan_downtime(
     a: &mut KpiInputs,
     sums: &mut Sums,
-    facts: &WindowFacts,
+    (facts, client): (&WindowFacts, &str),
     entries: &[Entry],
     standards: &HashMap<String, ShiftStandard>,
     f: &Filters,
@@ -292,16 +312,22 @@ fn add_orphan_downtime(
         let crew = standard.map_or(rows::default_employees(shift), |st| st.employees);
         for (minutes, affected) in rows {
             a.provenance.add("downtime_minutes", 1);
-            a.provenance
-                .add("employees_affected", if affected.is_some() { 1 } else { 3 });
+            let level = if affected.is_some() { 1 } else { 3 };
+            a.provenance.add_noted("employees_affected", level, || {
+                notes::line_shift(client, date, shift, "employees_affected", crew)
+            });
             sums.lost += minutes / 60.0 * affected.map_or(crew, |x| x as f64);
         }
         if !line_shifts.contains(&(date.as_str(), shift.as_str()))
             && planned_added.insert((date.clone(), shift.clone()))
         {
             sums.planned += hours * crew;
-            a.provenance.add("shift_hours_scheduled", 3);
-            a.provenance.add("employees_assigned", 3);
+            a.provenance.add_noted("shift_hours_scheduled", 3, || {
+                notes::line_shift(client, date, shift, "shift_hours_scheduled", hours)
+            });
+            a.provenance.add_noted("employees_assigned", 3, || {
+                notes::line_shift(client, date, shift, "employees_assigned", crew)
+            });
         }
     }
 }

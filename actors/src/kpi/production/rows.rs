@@ -33,6 +33,7 @@ fn is_output_operation(op: Option<&str>) -> bool {
 
 #[derive(Debug, Clone)]
 pub struct Entry {
+    pub id: String,
     pub wo: String,
     pub date: String,
     pub shift: String,
@@ -81,7 +82,8 @@ pub fn load_entries(
                 p.employees_assigned, p.shift_hours_scheduled, p.downtime_total_minutes, \
                 coalesce(wo.ideal_cycle_time, pr.standard_labor_hours_per_unit), pr.ideal_cycle_time_line, \
                 coalesce(wo.style_model, pr.style_model), p.operation_id, \
-                (?5 IS NULL OR p.work_order_id = ?5) AND (?6 IS NULL OR wo.product_id = ?6), p.units_defective \
+                (?5 IS NULL OR p.work_order_id = ?5) AND (?6 IS NULL OR wo.product_id = ?6), p.units_defective, \
+                p.production_entry_id \
          FROM production_entries p JOIN work_orders wo ON wo.work_order_id = p.work_order_id \
          LEFT JOIN products pr ON pr.product_id = wo.product_id AND pr.is_active = 1 \
          WHERE p.client_id = ?1 AND p.is_active = 1 AND p.shift_date BETWEEN ?2 AND ?3 \
@@ -100,6 +102,7 @@ pub fn load_entries(
         |r| {
             let operation: Option<String> = r.get(11)?;
             Ok(Entry {
+                id: r.get(14)?,
                 wo: r.get(0)?,
                 date: r.get(1)?,
                 shift: r.get(2)?,

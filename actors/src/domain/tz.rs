@@ -1,0 +1,48 @@
+//! A client's local day (domain.md §1: "today" is the date in the client's `timezone`). The
+//! IANA database is compiled in (jiff's bundled tzdb), so the answer does not depend on the
+//! host's /usr/share/zoneinfo and nothing is read at run time.
+use chrono::NaiveDate;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+/// Whether `name` is an IANA zone of the bundled database.
+pub fn is_known(name: &str) -> bool {
+    TimeZone::get(name).is_ok()
+}
+
+/// The date at instant `at` in zone `name`; an unknown name (never stored: creation and PATCH
+/// validate it) falls back to UTC.
+pub fn date_at(name: &str, at: Timestamp) -> NaiveDate {
+    let tz = TimeZone::get(name).unwrap_or(TimeZone::UTC);
+    let d = tz.to_datetime(at).date();
+    NaiveDate::from_ymd_opt(i32::from(d.year()), d.month() as u32, d.day() as u32)
+        .expect("a civil date is a valid date")
+}
+
+/// Today in zone `name`.
+pub fn today_in(name: &str) -> NaiveDate {
+    date_at(name, Timestamp::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_day_differs_from_utc_far_from_greenwich() {
+        // 2025-12-15 11:30 UTC: Kiritimati (UTC+14) is already on the 16th, Pago Pago (UTC−11)
+        // still on the 15th, Mexico City (UTC−6) on the 15th.
+        let at: Timestamp = "2025-12-15T11:30:00Z".parse().unwrap();
+        let day = |tz| date_at(tz, at).to_string();
+        assert_eq!(day("Pacific/Kiritimati"), "2025-12-16");
+        assert_eq!(day("Pacific/Pago_Pago"), "2025-12-15");
+        // 05:30 UTC is still the 14th in Mexico City.
+        let early: Timestamp = "2025-12-15T05:30:00Z".parse().unwrap();
+        assert_eq!(
+            date_at("America/Mexico_City", early).to_string(),
+            "2025-12-14"
+        );
+        assert_eq!(date_at("Not/AZone", early).to_string(), "2025-12-15", "UTC");
+        assert!(is_known("America/Mexico_City") && !is_known("Mars/Olympus"));
+    }
+}
