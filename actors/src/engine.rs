@@ -3,6 +3,7 @@
 use crate::error::EngineError;
 use crate::ingest::actor::IngestHandle;
 use crate::kpi::actor::KpiHandle;
+use crate::mailer::{MailConfig, MailerHandle};
 use crate::metrics::EngineMetrics;
 use crate::store::users::User;
 use crate::store::{Reads, StoreError, Writer, migrations, pragmas};
@@ -20,6 +21,8 @@ pub struct EngineConfig {
     pub read_pool_size: u32,
     pub writer_capacity: usize,
     pub jwt_expiration_hours: u32,
+    /// SMTP, ENABLE_EMAIL_REPORTS, retry and poll timing of the mailer.
+    pub mail: MailConfig,
 }
 
 impl EngineConfig {
@@ -32,6 +35,7 @@ impl EngineConfig {
             read_pool_size: 4, // two cores: more readers only queue
             writer_capacity: 4096,
             jwt_expiration_hours: 24,
+            mail: MailConfig::default(),
         }
     }
 }
@@ -47,6 +51,8 @@ pub(crate) struct Inner {
     pub kpi: KpiHandle,
     /// Parses uploads off the async threads; its slots bound the imports in flight.
     pub ingest: IngestHandle,
+    /// Sends the outbox; kicked after each queued message.
+    pub mailer: MailerHandle,
     pub metrics: EngineMetrics,
     pub config: EngineConfig,
     pub started: Instant,
@@ -82,19 +88,36 @@ impl Engine {
             crate::kpi::scripts::import_files(&writer, &reads, &config.kpi_scripts_dir).await?;
         let kpi = KpiHandle::start(metrics.clone());
         let ingest = IngestHandle::start();
-        Ok(Engine {
+        // Crash recovery before the mailer claims anything: a SENDING row's mailer is gone.
+        let returned = writer
+            .write(|tx: &crate::store::WriteTx| crate::store::outbox::reset_sending(tx))
+            .await?;
+        if returned > 0 {
+            tracing::info!(
+                messages = returned,
+                "outbox: interrupted sends queued again"
+            );
+        }
+        let mailer = MailerHandle::start(writer.clone(), metrics.clone(), config.mail.clone());
+        let engine = Engine {
             inner: Arc::new(Inner {
                 writer,
                 reads,
                 kpi,
                 ingest,
+                mailer,
                 metrics,
                 config,
                 started: Instant::now(),
                 user_cache: Mutex::new(HashMap::new()),
                 script_import_failures,
             }),
-        })
+        };
+        crate::mailer::daily::spawn_tick(
+            Arc::downgrade(&engine.inner),
+            engine.inner.config.mail.poll_interval,
+        );
+        Ok(engine)
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -141,6 +164,7 @@ impl Engine {
         m.mailbox_depth
             .with_label_values(&["ingest"])
             .set(self.inner.ingest.depth());
+        self.refresh_outbox_gauges();
         let db = &self.inner.config.database_path;
         let size = |p: PathBuf| std::fs::metadata(p).map(|m| m.len() as i64).unwrap_or(0);
         m.db_size.with_label_values(&["main"]).set(size(db.clone()));

@@ -10,8 +10,10 @@ pub mod health;
 pub mod ingest;
 pub mod kpis;
 pub mod login;
+pub mod mail;
 pub mod multipart;
 pub mod records;
+pub mod reports;
 pub mod scripts;
 pub mod users;
 
@@ -43,6 +45,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     users::configure(cfg);
     clients::configure(cfg);
     kpis::configure(cfg);
+    reports::configure(cfg);
+    mail::configure(cfg);
     scripts::configure(cfg);
     audit::configure(cfg);
     exports::configure(cfg);

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod clients;
 pub mod idempotency;
 pub mod imports;
+pub mod outbox;
 pub mod sequences;
 pub mod settings;
 pub mod standards;
