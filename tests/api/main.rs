@@ -11,6 +11,7 @@ mod ingest;
 mod isolation;
 mod kpis;
 mod kpis_all;
+mod mail;
 mod reports;
 mod resources;
 mod resources_all;

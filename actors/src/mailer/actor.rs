@@ -19,7 +19,8 @@ struct MailerActor {
     writer: Writer,
     metrics: EngineMetrics,
     config: MailConfig,
-    transport: Option<Transport>,
+    /// Checked at start; `None` = not configured (or unusable): messages stay queued.
+    smtp_ok: bool,
     draining: bool,
     again: bool,
     in_flight: Arc<AtomicI64>,
@@ -51,9 +52,9 @@ impl Handler<Kick> for MailerActor {
 
 impl MailerActor {
     fn drain(&mut self, ctx: &mut Context<Self>) {
-        let (Some(transport), true) = (self.transport.clone(), self.config.enabled) else {
+        if !(self.smtp_ok && self.config.enabled) {
             return; // not configured or switched off: the outbox keeps everything
-        };
+        }
         if self.draining {
             self.again = true;
             return;
@@ -61,7 +62,6 @@ impl MailerActor {
         self.draining = true;
         let work = drain(
             self.writer.clone(),
-            transport,
             self.config.clone(),
             self.metrics.clone(),
             self.in_flight.clone(),
@@ -77,16 +77,23 @@ impl MailerActor {
 
 async fn drain(
     writer: Writer,
-    transport: Transport,
     config: MailConfig,
     metrics: EngineMetrics,
     in_flight: Arc<AtomicI64>,
 ) {
-    let from = config
-        .smtp
-        .as_ref()
-        .map(|s| s.from.clone())
-        .unwrap_or_default();
+    let Some(smtp) = config.smtp.as_ref() else {
+        return;
+    };
+    // A transport per drain, dropped inside it: lettre's pool closes its connections from its
+    // Drop by spawning on the runtime, which must still be running then (not at System teardown).
+    let transport: Transport = match transport::build(smtp) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "SMTP transport not usable; mail stays queued");
+            return;
+        }
+    };
+    let from = smtp.from.clone();
     loop {
         let now = outbox::now_millis();
         let claimed = match writer
@@ -153,11 +160,11 @@ impl MailerHandle {
     /// Starts the actor (inside an actix System). A bad SMTP setting is logged and leaves the
     /// outbox queueing only; config validation normally catches it first.
     pub fn start(writer: Writer, metrics: EngineMetrics, config: MailConfig) -> MailerHandle {
-        let transport = config.smtp.as_ref().and_then(|s| match transport::build(s) {
-            Ok(t) => Some(t),
+        let smtp_ok = config.smtp.as_ref().is_some_and(|s| match transport::build(s) {
+            Ok(_) => true,
             Err(e) => {
                 tracing::error!(error = %e, host = %s.host, "SMTP transport not usable; mail stays queued");
-                None
+                false
             }
         });
         let in_flight = Arc::new(AtomicI64::new(0));
@@ -165,7 +172,7 @@ impl MailerHandle {
             writer,
             metrics,
             config,
-            transport,
+            smtp_ok,
             draining: false,
             again: false,
             in_flight: in_flight.clone(),
