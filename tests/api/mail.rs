@@ -451,3 +451,76 @@ async fn mail_routes_follow_the_roles() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     wait_for_mail(&maildir, 4).await;
 }
+
+/// The daily subscription: due at `report.time` client time, queued once per (client, day)
+/// whoever calls (this test and the mailer's own tick), with the PDF and the subscribed XLSX.
+#[actix_web::test]
+async fn daily_report_is_queued_once_per_client_and_day() {
+    let tmp = tempfile::tempdir().unwrap();
+    let maildir = tmp.path().join("md");
+    let port = free_port();
+    let _smtp = start_smtp(port, &maildir).await;
+    let env = smtp_env(&port.to_string());
+    let app = kpi_ops::Application::build(test_config(tmp.path(), &pairs(&env)))
+        .await
+        .unwrap();
+    let engine = app.engine().clone();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run_until_stopped());
+    let http = Client::new();
+    let res = http.post(format!("{base}/api/auth/register")).json(&json!({"username": "admin", "password": ADMIN_PASSWORD, "email": "a@example.com", "role": "ADMIN"})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let token = login(&http, &base).await;
+    let res = http
+        .post(format!("{base}/api/clients"))
+        .bearer_auth(&token)
+        .json(&json!({"client_id": "DAILY", "client_name": "Daily line", "timezone": "UTC"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let settings = json!({"settings": {"report": {"enabled": true, "recipients": ["boss@example.com"], "time": "08:00", "formats": ["pdf", "xlsx"]}}});
+    let res = http
+        .put(format!("{base}/api/clients/DAILY/settings"))
+        .bearer_auth(&token)
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let today = chrono::Utc::now().date_naive();
+    let at = |hh_mm: &str| -> chrono::DateTime<chrono::Utc> {
+        format!("{today}T{hh_mm}:00Z").parse().unwrap()
+    };
+    assert!(
+        engine
+            .enqueue_due_daily_reports(at("07:59"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due yet"
+    );
+    let first = engine.enqueue_due_daily_reports(at("08:01")).await.unwrap();
+    let again = engine.enqueue_due_daily_reports(at("09:00")).await.unwrap();
+    assert!(first.len() <= 1 && again.is_empty(), "{first:?} {again:?}");
+    let mail = wait_for_mail(&maildir, 1).await.remove(0);
+    let yesterday = today - chrono::Days::new(1);
+    assert!(
+        mail.contains(&format!(
+            "Daily KPI Report - Daily line - {}",
+            yesterday.format("%B %d, %Y")
+        )),
+        "{mail}"
+    );
+    assert!(mail.contains(&format!("DAILY_daily_{yesterday}.pdf")));
+    assert!(mail.contains(&format!("DAILY_kpis_{yesterday}_{yesterday}.xlsx")));
+    let items = outbox(&http, &base, &token).await;
+    let daily: Vec<_> = items
+        .iter()
+        .filter(|m| m["kind"] == "daily_report")
+        .collect();
+    assert_eq!(daily.len(), 1, "{items:?}");
+    assert_eq!(daily[0]["report_date"], yesterday.to_string());
+    assert_eq!(daily[0]["attachments"], 2);
+    assert_eq!(daily[0]["recipients"], json!(["boss@example.com"]));
+}
