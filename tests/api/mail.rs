@@ -231,6 +231,9 @@ async fn smtp_outage_backs_off_then_the_mail_arrives() {
         metrics.contains("kpi_ops_mail_outbox_messages{status=\"PENDING\"} 1"),
         "{metrics}"
     );
+    let health: Value = app.get("/health", None).await.json().await.unwrap();
+    assert_eq!(health["dependencies"]["email"], "failing", "{health}");
+    assert_eq!(health["status"], "degraded");
 
     let _smtp = start_smtp(port, &maildir).await;
     let mail = wait_for_mail(&maildir, 1).await.remove(0);

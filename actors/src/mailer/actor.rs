@@ -9,8 +9,12 @@ use crate::metrics::EngineMetrics;
 use crate::store::{Writer, outbox};
 use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, Message, WrapFuture};
 use chrono::{SecondsFormat, Utc};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// When the last delivery attempt happened and whether it failed (health: `email failing`).
+pub type LastAttempt = Arc<Mutex<Option<(Instant, bool)>>>;
 
 /// Messages claimed per writer job.
 const CLAIM: i64 = 8;
@@ -24,6 +28,7 @@ struct MailerActor {
     draining: bool,
     again: bool,
     in_flight: Arc<AtomicI64>,
+    last: LastAttempt,
 }
 
 impl Actor for MailerActor {
@@ -65,6 +70,7 @@ impl MailerActor {
             self.config.clone(),
             self.metrics.clone(),
             self.in_flight.clone(),
+            self.last.clone(),
         );
         ctx.spawn(work.into_actor(self).map(|_, act, ctx| {
             act.draining = false;
@@ -80,6 +86,7 @@ async fn drain(
     config: MailConfig,
     metrics: EngineMetrics,
     in_flight: Arc<AtomicI64>,
+    last: LastAttempt,
 ) {
     let Some(smtp) = config.smtp.as_ref() else {
         return;
@@ -112,6 +119,7 @@ async fn drain(
         in_flight.fetch_add(claimed.len() as i64, Ordering::Relaxed);
         for m in claimed {
             let outcome = transport::send(&transport, &from, &m).await;
+            *last.lock().expect("last attempt") = Some((Instant::now(), outcome.is_err()));
             let (id, kind) = (m.message_id.clone(), m.kind.clone());
             let record = match outcome {
                 Ok(smtp_id) => {
@@ -154,6 +162,7 @@ async fn drain(
 pub struct MailerHandle {
     addr: Addr<MailerActor>,
     in_flight: Arc<AtomicI64>,
+    last: LastAttempt,
 }
 
 impl MailerHandle {
@@ -168,6 +177,7 @@ impl MailerHandle {
             }
         });
         let in_flight = Arc::new(AtomicI64::new(0));
+        let last = LastAttempt::default();
         let actor = MailerActor {
             writer,
             metrics,
@@ -176,16 +186,23 @@ impl MailerHandle {
             draining: false,
             again: false,
             in_flight: in_flight.clone(),
+            last: last.clone(),
         };
         MailerHandle {
             addr: actor.start(),
             in_flight,
+            last,
         }
     }
 
     /// Asks for a drain now. `try_send`: a full mailbox already holds a kick, which is enough.
     pub fn kick(&self) {
         let _ = self.addr.try_send(Kick);
+    }
+
+    /// Whether the last delivery attempt failed and happened within `window`.
+    pub fn last_attempt_failed_within(&self, window: std::time::Duration) -> bool {
+        matches!(*self.last.lock().expect("last attempt"), Some((at, true)) if at.elapsed() < window)
     }
 
     /// Messages being sent right now (the `mailer` mailbox depth).

@@ -166,6 +166,19 @@ impl Engine {
         .await
     }
 
+    /// Health `email: failing` (operations.md §3): the last delivery attempt within the past
+    /// hour failed, or the oldest PENDING message is older than one hour.
+    pub async fn mail_failing(&self) -> bool {
+        let hour = std::time::Duration::from_secs(3600);
+        if self.inner.mailer.last_attempt_failed_within(hour) {
+            return true;
+        }
+        let oldest = self.read(|c| Ok(outbox::gauges(c)?.1)).await.ok().flatten();
+        oldest
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .is_some_and(|t| chrono::Utc::now() - t.to_utc() > chrono::TimeDelta::hours(1))
+    }
+
     /// The outbox gauges, read on scrape when a pooled connection is free at once (a busy pool
     /// keeps the previous values rather than making the scrape wait).
     pub(crate) fn refresh_outbox_gauges(&self) {
