@@ -136,7 +136,9 @@ pub fn draw(s: &mut Surface, t: &Trend, x: f32, y: f32, w: f32, h: f32) {
         hi += 1.0;
     }
     let pad = (hi - lo) * 0.08;
-    let (lo, hi) = (lo - pad, hi + pad);
+    // Never below zero for values that cannot be negative (percentages, ppm, hours).
+    let floor = if lo >= 0.0 { 0.0 } else { f64::NEG_INFINITY };
+    let (lo, hi) = ((lo - pad).max(floor), hi + pad);
     text(s, x, py + 6.0, 6.5, false, Ink::Grey, &number(hi));
     text(s, x, py + ph, 6.5, false, Ink::Grey, &number(lo));
     let n = t.values.len().max(2) as f32 - 1.0;

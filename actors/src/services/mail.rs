@@ -182,10 +182,13 @@ impl Engine {
     /// The outbox gauges, read on scrape when a pooled connection is free at once (a busy pool
     /// keeps the previous values rather than making the scrape wait).
     pub(crate) fn refresh_outbox_gauges(&self) {
+        let m = &self.inner.metrics;
+        m.mailbox_depth
+            .with_label_values(&["mailer"])
+            .set(self.inner.mailer.depth());
         let Some((counts, oldest)) = self.inner.reads.try_read_now(outbox::gauges) else {
             return;
         };
-        let m = &self.inner.metrics;
         for status in ["PENDING", "SENDING", "FAILED"] {
             let n = counts
                 .iter()
@@ -199,8 +202,5 @@ impl Engine {
                 (chrono::Utc::now() - t.to_utc()).num_seconds().max(0)
             });
         m.outbox_oldest_pending.set(age);
-        m.mailbox_depth
-            .with_label_values(&["mailer"])
-            .set(self.inner.mailer.depth());
     }
 }
