@@ -1837,7 +1837,11 @@ mod tests {
         assert!(lines.contains(&"MAX_UPLOAD_SIZE=10485760".to_owned()));
         assert!(lines.contains(&"BACKUP_SCHEDULE=0 2 * * *".to_owned()));
         assert!(lines.iter().all(|l| l.contains('=') && !l.contains(SECRET)));
-        assert_eq!(lines.len(), 29);
+        assert_eq!(
+            lines.len(),
+            32,
+            "29 + MAIL_RETRY_BASE_SECONDS, MAIL_MAX_ATTEMPTS, MAIL_POLL_SECONDS"
+        );
         assert!(!format!("{c:?}").contains(SECRET));
     }
 

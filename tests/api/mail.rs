@@ -482,7 +482,15 @@ async fn daily_report_is_queued_once_per_client_and_day() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-    let settings = json!({"settings": {"report": {"enabled": true, "recipients": ["boss@example.com"], "time": "08:00", "formats": ["pdf", "xlsx"]}}});
+    // Due two minutes ago (client zone UTC), so the mailer's own tick may queue it too.
+    let now = chrono::Utc::now();
+    let due = now - chrono::TimeDelta::minutes(2);
+    let time = if due.date_naive() == now.date_naive() {
+        due.format("%H:%M").to_string()
+    } else {
+        "00:00".into()
+    };
+    let settings = json!({"settings": {"report": {"enabled": true, "recipients": ["boss@example.com"], "time": time, "formats": ["pdf", "xlsx"]}}});
     let res = http
         .put(format!("{base}/api/clients/DAILY/settings"))
         .bearer_auth(&token)
@@ -491,20 +499,18 @@ async fn daily_report_is_queued_once_per_client_and_day() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let today = chrono::Utc::now().date_naive();
-    let at = |hh_mm: &str| -> chrono::DateTime<chrono::Utc> {
-        format!("{today}T{hh_mm}:00Z").parse().unwrap()
-    };
-    assert!(
-        engine
-            .enqueue_due_daily_reports(at("07:59"))
-            .await
-            .unwrap()
-            .is_empty(),
-        "not due yet"
-    );
-    let first = engine.enqueue_due_daily_reports(at("08:01")).await.unwrap();
-    let again = engine.enqueue_due_daily_reports(at("09:00")).await.unwrap();
+    let today = now.date_naive();
+    let before = engine
+        .enqueue_due_daily_reports(now - chrono::TimeDelta::minutes(10))
+        .await
+        .unwrap();
+    assert!(before.is_empty(), "not subscribed yet then: {before:?}");
+    let later = chrono::Utc::now() + chrono::TimeDelta::seconds(1);
+    let first = engine.enqueue_due_daily_reports(later).await.unwrap();
+    let again = engine
+        .enqueue_due_daily_reports(later + chrono::TimeDelta::minutes(1))
+        .await
+        .unwrap();
     assert!(first.len() <= 1 && again.is_empty(), "{first:?} {again:?}");
     let mail = wait_for_mail(&maildir, 1).await.remove(0);
     let yesterday = today - chrono::Days::new(1);

@@ -41,13 +41,15 @@ impl Engine {
         if !self.inner.config.mail.enabled {
             return Ok(Vec::new());
         }
+        // Settings in force at `now` (a scheduled version does not subscribe anyone yet).
+        let now_ts = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let due = self
             .read(move |c| {
                 let mut out = Vec::new();
                 for row in clients::list(c, &TenantScope::All, false)? {
                     let id = row.get("client_id").and_then(Value::as_str).unwrap_or_default().to_owned();
                     let tz = row.get("timezone").and_then(Value::as_str).unwrap_or_default();
-                    let s = super::subscription::parse(&settings::latest(c, &id)?.settings);
+                    let s = super::subscription::parse(&settings::in_force(c, &id, &now_ts)?.settings);
                     if !s.enabled || s.recipients.is_empty() {
                         continue;
                     }

@@ -60,7 +60,10 @@ impl Engine {
         let subscribed = self
             .read(move |c| {
                 super::clients::visible_client(c, &c2, &id)?;
-                Ok(subscription::parse(&settings::latest(c, &id)?.settings).recipients)
+                Ok(
+                    subscription::parse(&settings::in_force(c, &id, &now_ts())?.settings)
+                        .recipients,
+                )
             })
             .await?;
         if caller.role == Role::OperatorDataentry {

@@ -68,7 +68,8 @@ impl Engine {
         let (c2, id) = (caller.clone(), client_id.to_owned());
         self.read(move |c| {
             let row = visible_client(c, &c2, &id)?;
-            let s = settings::latest(c, &id)?.settings;
+            // Scheduled (future) settings versions do not apply yet.
+            let s = settings::in_force(c, &id, &now_ts())?.settings;
             let otd_mode = s["otd_mode"].as_str().unwrap_or("BOTH").to_owned();
             let tz = str_field(&row, "timezone");
             Ok((
