@@ -533,3 +533,34 @@ async fn daily_report_is_queued_once_per_client_and_day() {
     assert_eq!(daily[0]["attachments"], 2);
     assert_eq!(daily[0]["recipients"], json!(["boss@example.com"]));
 }
+
+/// After MAIL_MAX_ATTEMPTS failed attempts a message is FAILED and no longer retried.
+#[actix_web::test]
+async fn a_message_fails_after_the_last_attempt() {
+    let port = free_port(); // never started
+    let mut env = smtp_env(&port.to_string());
+    env.push(("MAIL_MAX_ATTEMPTS", "3".into()));
+    env.push(("MAIL_RETRY_BASE_SECONDS", "0.05".into()));
+    let app = spawn_app_with(&pairs(&env)).await;
+    app.create_client("FAIL").await;
+    let id = queue(&app, "FAIL", json!({"recipients": ["ops@example.com"]})).await;
+    let http = Client::new();
+    let m = wait_for_state(&http, &app.base, &app.admin, &id, |m| {
+        m["status"] == "FAILED"
+    })
+    .await;
+    assert_eq!(m["attempts"], 3, "{m}");
+    assert!(
+        m["next_attempt_at"].is_null() && m["last_error"].is_string(),
+        "{m}"
+    );
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        metrics.contains("kpi_ops_mail_outbox_messages{status=\"FAILED\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kpi_ops_mail_send_failures_total{kind=\"manual_report\"} 3"),
+        "{metrics}"
+    );
+}
