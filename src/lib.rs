@@ -52,8 +52,10 @@ fn mail_config(config: &Config) -> kpi_engine::mailer::MailConfig {
         },
     });
     MailConfig {
+        // operations.md §1: without SMTP_HOST e-mail is disabled (development warns), so
+        // nothing piles up in the outbox that could never be sent.
+        enabled: config.enable_email_reports && smtp.is_some(),
         smtp,
-        enabled: config.enable_email_reports,
         retry_base: config.mail_timing.retry_base,
         max_attempts: config.mail_timing.max_attempts,
         poll_interval: config.mail_timing.poll_interval,
