@@ -263,6 +263,15 @@ pub const ROUTES: &[Route] = &[
         200,
     ),
     (
+        "post",
+        "/api/admin/outbox/{message_id}/retry",
+        "Queue a FAILED outbox message again (ADMIN)",
+        "admin",
+        true,
+        false,
+        200,
+    ),
+    (
         "get",
         "/api/kpis/overview",
         "Every visible active client's KPIs in one call",

@@ -12,7 +12,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/api/clients/{client_id}/reports/email",
         web::post().to(email_report),
     )
-    .route("/api/admin/outbox", web::get().to(outbox));
+    .route("/api/admin/outbox", web::get().to(outbox))
+    .route(
+        "/api/admin/outbox/{message_id}/retry",
+        web::post().to(retry),
+    );
 }
 
 async fn email_report(
@@ -46,4 +50,17 @@ async fn outbox(
         .list_outbox(&auth.0, q.status, q.client_id, q.limit)
         .await?;
     Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": null})))
+}
+
+async fn retry(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    state
+        .engine
+        .retry_outbox_message(&auth.0, id.clone())
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"message_id": id, "status": "PENDING"})))
 }

@@ -453,6 +453,25 @@ async fn mail_routes_follow_the_roles() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     wait_for_mail(&maildir, 4).await;
+    // Only FAILED messages can be retried.
+    let id = body["items"][0]["message_id"].as_str().unwrap().to_owned();
+    wait_for_state(&app.http, &app.base, &app.admin, &id, |m| {
+        m["status"] == "SENT"
+    })
+    .await;
+    let (status, code) = error_code(
+        app.post(
+            &format!("{outbox_path}/{id}/retry"),
+            Some(&app.admin),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::CONFLICT, "message_not_failed")
+    );
 }
 
 /// The daily subscription: due at `report.time` client time, queued once per (client, day)
@@ -563,4 +582,27 @@ async fn a_message_fails_after_the_last_attempt() {
         metrics.contains("kpi_ops_mail_send_failures_total{kind=\"manual_report\"} 3"),
         "{metrics}"
     );
+    // ADMIN retry: FAILED → PENDING with a fresh count (it fails again here: SMTP is still down).
+    let retry = format!("/api/admin/outbox/{id}/retry");
+    let leader = app
+        .user_token("leader", "LEADER_DATACONFIG", &["FAIL"])
+        .await;
+    let (status, _) = error_code(app.post(&retry, Some(&leader), &json!({})).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let res = app.post(&retry, Some(&app.admin), &json!({})).await;
+    expect_status(res, StatusCode::OK, "retry").await;
+    let (status, _) = error_code(
+        app.post(
+            "/api/admin/outbox/MSG-19990101-0001/retry",
+            Some(&app.admin),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    wait_for_state(&http, &app.base, &app.admin, &id, |m| {
+        m["status"] == "FAILED"
+    })
+    .await;
 }

@@ -169,6 +169,33 @@ impl Engine {
         .await
     }
 
+    /// POST /api/admin/outbox/{message_id}/retry (ADMIN): FAILED → PENDING; unknown → 404;
+    /// any other state → 409 `message_not_failed`.
+    pub async fn retry_outbox_message(
+        &self,
+        caller: &Caller,
+        message_id: String,
+    ) -> Result<(), EngineError> {
+        if caller.role != Role::Admin {
+            return Err(EngineError::forbidden("the outbox is for admins"));
+        }
+        let id = message_id.clone();
+        let before = self
+            .write(move |tx| Ok(outbox::requeue(tx, &id, &outbox::now_millis())?))
+            .await?;
+        match before.as_deref() {
+            None => Err(EngineError::not_found(format!("message {message_id}"))),
+            Some("FAILED") => {
+                self.inner.mailer.kick();
+                Ok(())
+            }
+            Some(other) => Err(EngineError::conflict(
+                "message_not_failed",
+                format!("only FAILED messages can be retried; {message_id} is {other}"),
+            )),
+        }
+    }
+
     /// Health `email: failing` (operations.md §3): the last delivery attempt within the past
     /// hour failed, or the oldest PENDING message is older than one hour.
     pub async fn mail_failing(&self) -> bool {

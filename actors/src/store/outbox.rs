@@ -184,6 +184,22 @@ pub fn mark_failed_attempt(
     Ok(())
 }
 
+/// ADMIN retry: a FAILED message goes back to PENDING, due now, with a fresh attempt count.
+/// Returns the status before (None: no such message); only FAILED rows change.
+pub fn requeue(tx: &Connection, id: &str, now: &str) -> Result<Option<String>, StoreError> {
+    let status: Option<String> = tx
+        .prepare_cached("SELECT status FROM mail_outbox WHERE message_id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    if status.as_deref() == Some("FAILED") {
+        tx.execute(
+            "UPDATE mail_outbox SET status = 'PENDING', attempts = 0, next_attempt_at = ?2 WHERE message_id = ?1",
+            params![id, now],
+        )?;
+    }
+    Ok(status)
+}
+
 /// Newest first, optionally filtered by status and client.
 pub fn list(
     c: &Connection,
