@@ -14,6 +14,8 @@ rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup compon
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+echo "== external test tools (aiosmtpd, pdftotext)"
+./scripts/ensure-tools.sh
 echo "== web UI: install, build, unit tests"
 ./scripts/test-web.sh build
 echo "== cargo clippy -D warnings"

@@ -114,6 +114,8 @@ pub struct Config {
     pub enable_csv_upload: bool,
     pub enable_email_reports: bool,
     pub enable_auto_backup: bool,
+    /// Mailer timing (operations.md §6; short values make tests fast).
+    pub mail_timing: MailTiming,
     pub backup_retention_days: u32,
     pub backup_schedule: String,
     /// BACKUP_POST_HOOK: a shell command run after each verified backup (e.g. copy it off the machine).
@@ -153,6 +155,7 @@ impl Config {
         let enable_csv_upload = v.parse("ENABLE_CSV_UPLOAD", true, boolean)?;
         let enable_email_reports = v.parse("ENABLE_EMAIL_REPORTS", true, boolean)?;
         let enable_auto_backup = v.parse("ENABLE_AUTO_BACKUP", true, boolean)?;
+        let mail_timing = mail_timing(&v)?;
         let backup_retention_days = v.parse("BACKUP_RETENTION_DAYS", 30, whole(1u32, 3_650))?;
         let backup_schedule = v.parse("BACKUP_SCHEDULE", "0 2 * * *".to_owned(), cron)?;
         let backup_post_hook = v.get("BACKUP_POST_HOOK");
@@ -180,6 +183,7 @@ impl Config {
             enable_csv_upload,
             enable_email_reports,
             enable_auto_backup,
+            mail_timing,
             backup_retention_days,
             backup_schedule,
             backup_post_hook,
@@ -314,6 +318,18 @@ impl Config {
                 self.enable_email_reports.to_string(),
             ),
             ("ENABLE_AUTO_BACKUP", self.enable_auto_backup.to_string()),
+            (
+                "MAIL_RETRY_BASE_SECONDS",
+                self.mail_timing.retry_base.as_secs_f64().to_string(),
+            ),
+            (
+                "MAIL_MAX_ATTEMPTS",
+                self.mail_timing.max_attempts.to_string(),
+            ),
+            (
+                "MAIL_POLL_SECONDS",
+                self.mail_timing.poll_interval.as_secs_f64().to_string(),
+            ),
             (
                 "BACKUP_RETENTION_DAYS",
                 self.backup_retention_days.to_string(),
@@ -549,6 +565,41 @@ fn smtp_pass(v: &Vars) -> Result<Option<String>, ConfigError> {
         )),
         (a, b) => Ok(a.or(b)),
     }
+}
+
+/// Outbox retry and poll timing: MAIL_RETRY_BASE_SECONDS ⊕ (first retry delay, doubling up
+/// to 60 × it), MAIL_MAX_ATTEMPTS ⊕, MAIL_POLL_SECONDS ⊕ (due-message and daily-report check).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MailTiming {
+    pub retry_base: std::time::Duration,
+    pub max_attempts: u32,
+    pub poll_interval: std::time::Duration,
+}
+
+fn mail_timing(v: &Vars) -> Result<MailTiming, ConfigError> {
+    Ok(MailTiming {
+        retry_base: v.parse(
+            "MAIL_RETRY_BASE_SECONDS",
+            std::time::Duration::from_secs(60),
+            seconds,
+        )?,
+        max_attempts: v.parse("MAIL_MAX_ATTEMPTS", 12, whole(1u32, 100))?,
+        poll_interval: v.parse(
+            "MAIL_POLL_SECONDS",
+            std::time::Duration::from_secs(30),
+            seconds,
+        )?,
+    })
+}
+
+/// Seconds, decimals allowed, from 0.05 to 3600: `60`, `0.2`.
+fn seconds(raw: &str) -> Result<std::time::Duration, String> {
+    raw.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| (0.05..=3600.0).contains(s))
+        .map(std::time::Duration::from_secs_f64)
+        .ok_or_else(|| format!("must be a number of seconds from 0.05 to 3600, got {raw:?}"))
 }
 
 /// LOG_*: production logs are JSON lines for journald and also go to a file by default.
@@ -854,6 +905,35 @@ fn create_secret_file(data_dir: &Path, path: &Path) -> io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mail_timing_defaults_and_limits() {
+        let c = ok(&[]);
+        assert_eq!(c.mail_timing.retry_base, std::time::Duration::from_secs(60));
+        assert_eq!(c.mail_timing.max_attempts, 12);
+        assert_eq!(
+            c.mail_timing.poll_interval,
+            std::time::Duration::from_secs(30)
+        );
+        let c = ok(&[
+            ("MAIL_RETRY_BASE_SECONDS", "0.2"),
+            ("MAIL_POLL_SECONDS", "0.1"),
+            ("MAIL_MAX_ATTEMPTS", "3"),
+        ]);
+        assert_eq!(
+            c.mail_timing.retry_base,
+            std::time::Duration::from_millis(200)
+        );
+        assert_eq!(
+            c.mail_timing.poll_interval,
+            std::time::Duration::from_millis(100)
+        );
+        assert_eq!(c.mail_timing.max_attempts, 3);
+        bad("MAIL_RETRY_BASE_SECONDS", "0", "0.05 to 3600");
+        bad("MAIL_RETRY_BASE_SECONDS", "soon", "seconds");
+        bad("MAIL_POLL_SECONDS", "7200", "0.05 to 3600");
+        bad("MAIL_MAX_ATTEMPTS", "0", "1 to 100");
+    }
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -1791,7 +1871,11 @@ mod tests {
         assert!(lines.contains(&"MAX_UPLOAD_SIZE=10485760".to_owned()));
         assert!(lines.contains(&"BACKUP_SCHEDULE=0 2 * * *".to_owned()));
         assert!(lines.iter().all(|l| l.contains('=') && !l.contains(SECRET)));
-        assert_eq!(lines.len(), 30); // BACKUP_POST_HOOK is the 30th
+        assert_eq!(
+            lines.len(),
+            33,
+            "29 + BACKUP_POST_HOOK, MAIL_RETRY_BASE_SECONDS, MAIL_MAX_ATTEMPTS, MAIL_POLL_SECONDS"
+        );
         assert!(!format!("{c:?}").contains(SECRET));
     }
 

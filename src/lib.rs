@@ -38,7 +38,36 @@ pub fn engine_config(config: &Config) -> EngineConfig {
         backup_schedule: config
             .enable_auto_backup
             .then(|| config.backup_schedule.clone()),
+        mail: mail_config(config),
         ..EngineConfig::new(config.database_path.clone())
+    }
+}
+
+/// The mailer's part of the configuration (SMTP_*, ENABLE_EMAIL_REPORTS, MAIL_*).
+fn mail_config(config: &Config) -> kpi_engine::mailer::MailConfig {
+    use config::SmtpTls;
+    use kpi_engine::mailer::{MailConfig, SmtpSecurity, SmtpSettings};
+    let smtp = config.smtp.as_ref().map(|s| SmtpSettings {
+        host: s.host.clone(),
+        port: s.port,
+        user: s.user.clone(),
+        pass: s.pass.clone(),
+        from: s.from.clone().unwrap_or_default(),
+        security: match s.tls {
+            SmtpTls::StartTls => SmtpSecurity::StartTls,
+            SmtpTls::Tls => SmtpSecurity::Tls,
+            SmtpTls::None => SmtpSecurity::None,
+        },
+    });
+    MailConfig {
+        // operations.md §1: without SMTP_HOST e-mail is disabled (development warns), so
+        // nothing piles up in the outbox that could never be sent.
+        enabled: config.enable_email_reports && smtp.is_some(),
+        smtp,
+        retry_base: config.mail_timing.retry_base,
+        max_attempts: config.mail_timing.max_attempts,
+        poll_interval: config.mail_timing.poll_interval,
+        dashboard_url: config.api_base_url.clone(),
     }
 }
 

@@ -5,6 +5,7 @@ use crate::backup::{BackupHandle, BackupSettings};
 use crate::error::EngineError;
 use crate::ingest::actor::IngestHandle;
 use crate::kpi::actor::KpiHandle;
+use crate::mailer::{MailConfig, MailerHandle};
 use crate::metrics::EngineMetrics;
 use crate::scheduler::{Job, SchedulerHandle};
 use crate::store::users::User;
@@ -31,6 +32,8 @@ pub struct EngineConfig {
     pub backup_schedule: Option<String>,
     /// Register the housekeeping jobs (serve, demo); one-shot CLI commands leave them off.
     pub run_scheduled_jobs: bool,
+    /// SMTP, ENABLE_EMAIL_REPORTS, retry and poll timing of the mailer.
+    pub mail: MailConfig,
 }
 
 impl EngineConfig {
@@ -51,6 +54,7 @@ impl EngineConfig {
             backup_post_hook: None,
             backup_schedule: None,
             run_scheduled_jobs: false,
+            mail: MailConfig::default(),
         }
     }
 }
@@ -66,6 +70,8 @@ pub(crate) struct Inner {
     pub kpi: KpiHandle,
     /// Parses uploads off the async threads; its slots bound the imports in flight.
     pub ingest: IngestHandle,
+    /// Sends the outbox; kicked after each queued message.
+    pub mailer: MailerHandle,
     pub metrics: EngineMetrics,
     pub config: EngineConfig,
     pub started: Instant,
@@ -134,12 +140,24 @@ impl Engine {
         );
         let scheduler = SchedulerHandle::start();
         let service_lock = ServiceLock::hold(&config.database_path);
+        // Crash recovery before the mailer claims anything: a SENDING row's mailer is gone.
+        let returned = writer
+            .write(|tx: &crate::store::WriteTx| crate::store::outbox::reset_sending(tx))
+            .await?;
+        if returned > 0 {
+            tracing::info!(
+                messages = returned,
+                "outbox: interrupted sends queued again"
+            );
+        }
+        let mailer = MailerHandle::start(writer.clone(), metrics.clone(), config.mail.clone());
         let engine = Engine {
             inner: Arc::new(Inner {
                 writer,
                 reads,
                 kpi,
                 ingest,
+                mailer,
                 metrics,
                 config,
                 started: Instant::now(),
@@ -155,6 +173,10 @@ impl Engine {
                 .await
                 .map_err(|e| StoreError::Other(format!("scheduler: {e}")))?;
         }
+        crate::mailer::daily::spawn_tick(
+            Arc::downgrade(&engine.inner),
+            engine.inner.config.mail.poll_interval,
+        );
         Ok(engine)
     }
 
@@ -233,6 +255,7 @@ impl Engine {
             }
             None => m.backup_age.set(-1),
         }
+        self.refresh_outbox_gauges();
         let db = &self.inner.config.database_path;
         let size = |p: PathBuf| std::fs::metadata(p).map(|m| m.len() as i64).unwrap_or(0);
         m.db_size.with_label_values(&["main"]).set(size(db.clone()));

@@ -50,10 +50,11 @@ async fn probes(state: &web::Data<AppState>) -> Probes {
     }
 }
 
-fn email_status(state: &AppState) -> &'static str {
+async fn email_status(state: &AppState) -> &'static str {
     match (&state.config.smtp, state.config.enable_email_reports) {
         (_, false) => "disabled",
         (None, true) => "not_configured",
+        (Some(_), true) if state.engine.mail_failing().await => "failing",
         (Some(_), true) => "configured",
     }
 }
@@ -61,7 +62,7 @@ fn email_status(state: &AppState) -> &'static str {
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let p = probes(&state).await;
     let backup = state.engine.backup_facts();
-    let email = email_status(&state);
+    let email = email_status(&state).await;
     let pool_ok = p.database == "connected" || state.engine.read_pool_ok().await;
     let problems = p.database != "connected"
         || p.cache != "connected"

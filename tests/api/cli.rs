@@ -25,7 +25,7 @@ fn migrate_is_idempotent_and_creates_every_table() {
         );
     }
     let out = kpi_ops(dir.path(), &["migrate", "--dry-run"], &[]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("current schema version: 1"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("current schema version: 2"));
     let conn = rusqlite::Connection::open(dir.path().join("kpi.db")).unwrap();
     for table in [
         "clients",
@@ -54,6 +54,7 @@ fn migrate_is_idempotent_and_creates_every_table() {
         "audit_log",
         "kpi_scripts",
         "mail_outbox",
+        "mail_attachments",
         "backup_records",
         "idempotency_keys",
         "id_sequences",

@@ -12,6 +12,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Starts `kpi-ops serve` on a free port; returns the child and its base URL.
 pub(crate) fn start_server(dir: &Path) -> (Child, String) {
+    start_server_with(dir, &[])
+}
+
+/// Like `start_server`, with extra environment variables (e.g. SMTP_*).
+pub(crate) fn start_server_with(dir: &Path, extra: &[(&str, &str)]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kpi-ops"))
         .arg("serve")
         .current_dir(dir)
@@ -24,6 +29,7 @@ pub(crate) fn start_server(dir: &Path) -> (Child, String) {
             concat!(env!("CARGO_MANIFEST_DIR"), "/kpi-scripts"),
         )
         .env("LOG_LEVEL", "warn")
+        .envs(extra.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

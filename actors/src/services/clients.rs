@@ -674,6 +674,9 @@ pub fn validate_sections(sections: &Map<String, Value>) -> Vec<FieldError> {
                 errors.push(FieldError::new(format!("{path}.{sub}"), message));
             }
         }
+        if ok && k == "report" {
+            errors.extend(crate::mailer::subscription::validate(v));
+        }
         if !ok && !errors.iter().any(|e| e.field.starts_with(&path)) {
             errors.push(FieldError::new(
                 path,

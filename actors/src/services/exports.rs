@@ -134,7 +134,11 @@ pub fn csv_template(res: &Resource) -> Result<Vec<u8>, EngineError> {
 
 /// Export columns: the key, the declared fields in order, then the system columns the table
 /// has (`is_active` too when deleted rows were asked for, or they could not be told apart).
-fn export_columns(res: &Resource, present: &[String], include_deleted: bool) -> Vec<String> {
+pub(crate) fn export_columns(
+    res: &Resource,
+    present: &[String],
+    include_deleted: bool,
+) -> Vec<String> {
     let mut cols: Vec<String> = vec![res.key.to_owned()];
     for f in res.fields {
         if !cols.iter().any(|c| c == f.name) {

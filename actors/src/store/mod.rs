@@ -12,6 +12,7 @@ pub mod clients;
 pub mod housekeeping;
 pub mod idempotency;
 pub mod imports;
+pub mod outbox;
 pub mod sequences;
 pub mod settings;
 pub mod standards;

@@ -34,6 +34,16 @@ impl Reads {
         .map_err(|e| StoreError::Join(e.to_string()))?
     }
 
+    /// Runs `f` now on this thread if a connection is free, else None: for a quick query where
+    /// waiting is worse than skipping (gauges refreshed on scrape).
+    pub fn try_read_now<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Option<T> {
+        let conn = self.pool.try_get()?;
+        f(&conn).ok()
+    }
+
     /// Blocking variant for CLI commands that run outside the async runtime.
     pub fn read_blocking<T, E: From<StoreError>>(
         &self,

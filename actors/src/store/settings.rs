@@ -26,7 +26,8 @@ pub fn defaults() -> Value {
         "default_cycle_time_hours": 0.25,
         "default_opportunities_per_unit": null,
         "display_caps": {},
-        "report": {"enabled": false, "recipients": [], "time": "06:00", "formats": ["pdf"]},
+        // Default time 08:00: the clarification overrides domain.md §6's 06:00.
+        "report": {"enabled": false, "recipients": [], "time": "08:00", "formats": ["pdf"]},
         "inference": {"history_days": 30, "min_history_points": 3, "lead_time_days": 5, "chains": {}},
         "watchdog": {"enabled": true, "grace_minutes": 120, "resources": ["production", "attendance"], "recipients": []},
         "costs": {"currency": "USD", "labour_cost_per_hour": null, "scrap_cost_per_unit": null}
