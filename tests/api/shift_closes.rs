@@ -428,3 +428,75 @@ async fn audit_rows_name_the_request_that_wrote_them() {
         "the create came from another request: {rows:?}"
     );
 }
+
+/// The watchdog (operations.md §8) at a fixed instant: Wednesday 2025-12-17 23:00 in a UTC
+/// client whose 1st shift runs 07:00–17:00 Monday to Friday (seeded), grace 120 minutes.
+#[actix_web::test]
+async fn watchdog_opens_findings_for_missing_shift_data_and_closes_them_when_it_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = kpi_ops::Application::build(test_config(dir.path(), &[]))
+        .await
+        .unwrap();
+    let engine = built.engine().clone();
+    let base = format!("http://127.0.0.1:{}", built.port());
+    actix_web::rt::spawn(built.run_until_stopped());
+    let mut app = TestApp {
+        base,
+        http: reqwest::Client::new(),
+        dir,
+        admin: String::new(),
+    };
+    let res = app.post("/api/auth/register", None, &json!({"username": "admin", "password": ADMIN_PASSWORD, "email": "admin@example.com", "role": "ADMIN"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    app.admin = app.login("admin", ADMIN_PASSWORD).await;
+    let res = app
+        .post(
+            "/api/clients",
+            Some(&app.admin),
+            &json!({"client_id": "WD-A", "client_name": "Watched", "timezone": "UTC"}),
+        )
+        .await;
+    expect_status(res, StatusCode::CREATED, "client").await;
+    app.master_data("WD-A", "WO-WD", Some(0.1), None).await;
+    let res = app.post("/api/employees", Some(&app.admin), &json!({"employee_id": "WD-EMP-1", "employee_name": "Ana", "client_id_assigned": "WD-A"})).await;
+    expect_status(res, StatusCode::CREATED, "employee").await;
+    let production = |day: &str| json!({"client_id": "WD-A", "work_order_id": "WO-WD", "shift_date": day, "shift_type": "SHIFT_1ST", "units_produced": 10});
+    let attendance = |day: &str| json!({"client_id": "WD-A", "employee_id": "WD-EMP-1", "shift_date": day, "shift_type": "SHIFT_1ST", "scheduled_hours": 9, "actual_hours": 9, "is_absent": false});
+    // The 10th makes the 1st shift expected; the 16th has production but no attendance.
+    for day in ["2025-12-10", "2025-12-16"] {
+        let res = app
+            .post("/api/production", Some(&app.admin), &production(day))
+            .await;
+        expect_status(res, StatusCode::CREATED, day).await;
+    }
+    let now: chrono::DateTime<chrono::Utc> = "2025-12-17T23:00:00Z".parse().unwrap();
+    let open = engine.run_watchdog(now).await.unwrap();
+    assert_eq!(open, vec![("WD-A".to_owned(), 2)], "the 16th and the 17th");
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        metrics.contains("kpi_ops_missing_shift_entries{client_id=\"WD-A\"} 2"),
+        "{metrics}"
+    );
+    // A second pass opens nothing new.
+    assert_eq!(engine.run_watchdog(now).await.unwrap()[0].1, 2);
+    // Before 19:00 the 17th's shift (17:00 + 120 min) is not due yet.
+    let early: chrono::DateTime<chrono::Utc> = "2025-12-17T18:59:00Z".parse().unwrap();
+    assert_eq!(
+        engine.run_watchdog(early).await.unwrap()[0].1,
+        2,
+        "open ones stay open"
+    );
+    // The data arrives: every finding closes.
+    for (path, body) in [
+        ("/api/attendance", attendance("2025-12-16")),
+        ("/api/production", production("2025-12-17")),
+        ("/api/attendance", attendance("2025-12-17")),
+    ] {
+        let res = app.post(path, Some(&app.admin), &body).await;
+        expect_status(res, StatusCode::CREATED, path).await;
+    }
+    let open = engine.run_watchdog(now).await.unwrap();
+    assert_eq!(open, vec![("WD-A".to_owned(), 0)]);
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(metrics.contains("kpi_ops_missing_shift_entries{client_id=\"WD-A\"} 0"));
+}

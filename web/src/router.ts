@@ -9,6 +9,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/overview', name: 'overview', component: () => import('./views/OverviewView.vue') },
   { path: '/entry/:resource', name: 'entry', component: () => import('./views/EntryView.vue'), props: true },
   { path: '/upload/:resource', name: 'upload', component: () => import('./views/UploadView.vue'), props: true },
+  { path: '/shifts', name: 'shifts', component: () => import('./views/ShiftStatusView.vue') },
   { path: '/formulas', name: 'formulas', component: () => import('./views/FormulasView.vue') },
   { path: '/admin/users', name: 'users', component: () => import('./views/AdminUsersView.vue') },
   { path: '/admin/clients', name: 'clients', component: () => import('./views/AdminClientsView.vue') },

@@ -19,6 +19,16 @@ pub fn date_at(name: &str, at: Timestamp) -> NaiveDate {
         .expect("a civil date is a valid date")
 }
 
+/// The wall-clock time at instant `at` in zone `name` (UTC for an unknown name).
+pub fn local_at(name: &str, at: Timestamp) -> chrono::NaiveDateTime {
+    let tz = TimeZone::get(name).unwrap_or(TimeZone::UTC);
+    let dt = tz.to_datetime(at);
+    let date = NaiveDate::from_ymd_opt(i32::from(dt.year()), dt.month() as u32, dt.day() as u32)
+        .expect("a civil date is a valid date");
+    date.and_hms_opt(dt.hour() as u32, dt.minute() as u32, dt.second() as u32)
+        .expect("a civil time is a valid time")
+}
+
 /// Today in zone `name`.
 pub fn today_in(name: &str) -> NaiveDate {
     date_at(name, Timestamp::now())

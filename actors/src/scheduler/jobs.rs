@@ -10,6 +10,7 @@ use std::time::Duration;
 pub const BACKUP: &str = "backup";
 pub const OPTIMIZE: &str = "optimize";
 pub const WAL_CHECKPOINT: &str = "wal_checkpoint";
+pub const WATCHDOG: &str = "watchdog";
 
 /// Which housekeeping jobs run when (pure, so the ENABLE_AUTO_BACKUP rule is unit-tested).
 pub fn standard(config: &EngineConfig) -> Result<Vec<(&'static str, Schedule)>, String> {
@@ -23,6 +24,8 @@ pub fn standard(config: &EngineConfig) -> Result<Vec<(&'static str, Schedule)>, 
         WAL_CHECKPOINT,
         Schedule::every(Duration::from_secs(15 * 60)),
     ));
+    // operations.md §8: missing shift data, every 15 minutes.
+    out.push((WATCHDOG, Schedule::every(Duration::from_secs(15 * 60))));
     Ok(out)
 }
 
@@ -103,6 +106,11 @@ async fn run(engine: &Engine, name: &str) -> Result<(), String> {
             }
             Ok(())
         }
+        WATCHDOG => engine
+            .run_watchdog(chrono::Utc::now())
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
         other => Err(format!("no such job {other}")),
     }
 }
@@ -122,7 +130,7 @@ mod tests {
     fn the_daily_backup_is_scheduled_only_when_auto_backup_is_on() {
         let on = standard(&config(Some("0 2 * * *"))).unwrap();
         let names: Vec<&str> = on.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, [BACKUP, OPTIMIZE, WAL_CHECKPOINT]);
+        assert_eq!(names, [BACKUP, OPTIMIZE, WAL_CHECKPOINT, WATCHDOG]);
         // ENABLE_AUTO_BACKUP=false → no schedule handed to the engine → only on demand.
         let off = standard(&config(None)).unwrap();
         assert!(off.iter().all(|(n, _)| *n != BACKUP));

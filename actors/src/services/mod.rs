@@ -23,3 +23,4 @@ pub mod scripts;
 pub mod shift_closes;
 pub(crate) mod shift_lock;
 pub mod users;
+pub mod watchdog;

@@ -11,12 +11,12 @@ use crate::error::EngineError;
 use crate::resources::defs::SHIFT_TYPES;
 use crate::store::StoreError;
 use crate::store::audit::{self, AuditEntry};
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Map, Value, json};
 
 /// The four entry tables a line-shift is expected to have (`missing` names the empty ones).
-const COUNTED: [(&str, &str); 4] = [
+pub(crate) const COUNTED: [(&str, &str); 4] = [
     ("production", "production_entries"),
     ("attendance", "attendance_entries"),
     ("downtime", "downtime_entries"),
@@ -118,7 +118,7 @@ fn close_row(conn: &Connection, id: &str) -> Result<Option<Map<String, Value>>, 
         .optional()?)
 }
 
-fn count(conn: &Connection, table: &str, ls: &LineShift) -> Result<i64, StoreError> {
+pub(crate) fn count(conn: &Connection, table: &str, ls: &LineShift) -> Result<i64, StoreError> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT count(*) FROM {table} WHERE client_id = ?1 AND shift_date = ?2 \
@@ -145,8 +145,29 @@ fn counts(
     Ok((counts, missing))
 }
 
+const WEEKDAYS: [&str; 7] = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+
+/// (shift type, its `days_of_week`) of the client's active shifts.
+fn shift_days(conn: &Connection, client: &str) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT shift_type, days_of_week FROM shifts WHERE client_id = ?1 AND is_active = 1",
+    )?;
+    let rows = stmt.query_map([client], |r| {
+        let days: Option<String> = r.get(1)?;
+        Ok((
+            r.get::<_, String>(0)?,
+            days.unwrap_or_default()
+                .split(',')
+                .map(|d| d.trim().to_ascii_uppercase())
+                .filter(|d| !d.is_empty())
+                .collect(),
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Shift types with production in the 14 days before `date`.
-fn expected_types(
+pub(crate) fn expected_types(
     conn: &Connection,
     client: &str,
     date: NaiveDate,
@@ -310,10 +331,18 @@ impl Engine {
         let caller = caller.clone();
         self.read(move |conn| {
             visible_client(conn, &caller, &client_id)?;
+            let days = shift_days(conn, &client_id)?;
             let mut items = Vec::new();
             let mut date = to;
             while date >= from {
-                let expected = expected_types(conn, &client_id, date)?;
+                let weekday = WEEKDAYS[date.weekday().num_days_from_monday() as usize];
+                let mut expected = expected_types(conn, &client_id, date)?;
+                // …and only on the shift's own days (SHIFT.days_of_week; blank = every day).
+                expected.retain(|t| {
+                    days.iter()
+                        .find(|(st, _)| st == t)
+                        .is_none_or(|(_, d)| d.is_empty() || d.iter().any(|x| x == weekday))
+                });
                 for st in SHIFT_TYPES {
                     let ls = LineShift {
                         client_id: client_id.clone(),
