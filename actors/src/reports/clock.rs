@@ -1,19 +1,20 @@
 //! Client-local dates: a report's default day and the subscription's send time follow the
 //! client's IANA time zone (domain.md §5.1, default America/Mexico_City).
+use crate::domain::tz;
 use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
 
 pub const DEFAULT_TIMEZONE: &str = "America/Mexico_City";
 
-/// The zone of a stored name; an unknown or empty name falls back to the default.
-pub fn zone(name: &str) -> Tz {
-    name.parse()
-        .unwrap_or_else(|_| DEFAULT_TIMEZONE.parse().expect("default zone exists"))
-}
-
-/// The client's local date and time at `now`.
+/// The client's local date and time at `now`; an unknown or empty zone name falls back to the
+/// default zone (the bundled tz database of `domain::tz`).
 pub fn local(name: &str, now: DateTime<Utc>) -> chrono::NaiveDateTime {
-    now.with_timezone(&zone(name)).naive_local()
+    let zone = if tz::is_known(name) {
+        name
+    } else {
+        DEFAULT_TIMEZONE
+    };
+    let at = jiff::Timestamp::from_second(now.timestamp()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    tz::local_at(zone, at)
 }
 
 /// "Yesterday" for the client at `now` (api.md §9: the daily report's default date).
