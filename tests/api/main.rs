@@ -22,5 +22,6 @@ mod resources;
 mod resources_all;
 mod scripts;
 mod shift_closes;
+mod standards_versioning;
 mod validate;
 mod web;

@@ -5,7 +5,7 @@ use super::inputs::{Filters, KpiInputs, Window};
 use super::provenance::Note;
 use super::script::ScriptValue;
 use crate::domain::time::parse_day;
-use crate::store::StoreError;
+use crate::store::{StoreError, standards};
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 use rusqlite::{Connection, params};
 use std::collections::BTreeMap;
@@ -36,7 +36,10 @@ struct Order {
     first_production: Option<NaiveDate>,
     last_production: Option<NaiveDate>,
     jobs_completed: Option<f64>,
+    /// The product's ideal_cycle_time_line as of the order's T (closed_at, else now).
     line_cycle: Option<f64>,
+    product_id: Option<String>,
+    closed_at: Option<String>,
 }
 
 fn day(v: Option<String>) -> Option<NaiveDate> {
@@ -51,7 +54,7 @@ fn load_orders(c: &Connection, client: &str, f: &Filters) -> Result<Vec<Order>, 
                 (SELECT min(p.shift_date) FROM production_entries p WHERE p.work_order_id = wo.work_order_id AND p.is_active = 1), \
                 (SELECT max(p.shift_date) FROM production_entries p WHERE p.work_order_id = wo.work_order_id AND p.is_active = 1), \
                 (SELECT sum(j.quantity_completed) FROM jobs j WHERE j.work_order_id = wo.work_order_id AND j.is_active = 1), \
-                pr.ideal_cycle_time_line \
+                pr.ideal_cycle_time_line, wo.product_id, wo.closed_at \
          FROM work_orders wo LEFT JOIN products pr ON pr.product_id = wo.product_id AND pr.is_active = 1 \
          WHERE wo.client_id = ?1 AND wo.is_active = 1 AND (?2 IS NULL OR wo.work_order_id = ?2) AND (?3 IS NULL OR wo.product_id = ?3) \
          ORDER BY wo.work_order_id",
@@ -76,6 +79,8 @@ fn load_orders(c: &Connection, client: &str, f: &Filters) -> Result<Vec<Order>, 
             last_production: day(r.get(15)?),
             jobs_completed: r.get::<_, Option<i64>>(16)?.map(|x| x as f64),
             line_cycle: r.get(17)?,
+            product_id: r.get(18)?,
+            closed_at: r.get(19)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -250,7 +255,20 @@ pub fn gather(
     f: &Filters,
     settings: &serde_json::Value,
 ) -> Result<OrderInputs, StoreError> {
-    let orders = load_orders(c, client, f)?;
+    let mut orders = load_orders(c, client, f)?;
+    // Product standards of a closed order resolve at its closed_at (domain.md §8).
+    let product_versions = standards::versions(c, client, "PRODUCT")?;
+    for o in &mut orders {
+        if let Some(product) = o.product_id.as_deref() {
+            o.line_cycle = standards::number_as_of(
+                &product_versions,
+                product,
+                "ideal_cycle_time_line",
+                o.closed_at.as_deref(),
+                o.line_cycle,
+            );
+        }
+    }
     let holds = load_holds(c, client)?;
     let lead_time_days = settings["inference"]["lead_time_days"]
         .as_u64()

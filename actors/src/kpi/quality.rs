@@ -5,7 +5,7 @@ use super::chains;
 use super::inputs::{Filters, KpiInputs, Window};
 use super::provenance::Note;
 use super::script::ScriptValue;
-use crate::store::StoreError;
+use crate::store::{StoreError, standards};
 use rusqlite::{Connection, params};
 use std::collections::{BTreeMap, HashMap};
 
@@ -26,6 +26,8 @@ struct QualityRow {
     defects: Option<f64>,
     detail_rows: f64,
     part_number: Option<String>,
+    /// The work order's closed_at: the as-of time of the part standard (None = open: now).
+    closed_at: Option<String>,
 }
 
 fn load_rows(
@@ -37,7 +39,7 @@ fn load_rows(
     let mut stmt = c.prepare_cached(
         "SELECT q.operation_checked, q.units_inspected, q.units_passed, q.units_defective, q.total_defects_count, \
                 (SELECT count(*) FROM defect_details d WHERE d.quality_entry_id = q.quality_entry_id AND d.is_active = 1), \
-                coalesce(j.part_number, pr.part_number), q.quality_entry_id \
+                coalesce(j.part_number, pr.part_number), q.quality_entry_id, wo.closed_at \
          FROM quality_entries q JOIN work_orders wo ON wo.work_order_id = q.work_order_id \
          LEFT JOIN jobs j ON j.job_id = q.job_id AND j.is_active = 1 \
          LEFT JOIN products pr ON pr.product_id = wo.product_id AND pr.is_active = 1 \
@@ -63,19 +65,44 @@ fn load_rows(
                 defects: r.get::<_, Option<i64>>(4)?.map(|x| x as f64),
                 detail_rows: r.get::<_, i64>(5)? as f64,
                 part_number: r.get(6)?,
+                closed_at: r.get(8)?,
             })
         },
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The client's part master: part_number → opportunities_per_unit.
+/// The client's part master: part_number → opportunities_per_unit (current values).
 fn load_parts(c: &Connection, client: &str) -> Result<HashMap<String, f64>, StoreError> {
     let mut stmt = c.prepare_cached("SELECT part_number, opportunities_per_unit FROM part_opportunities WHERE client_id = ? AND is_active = 1")?;
     let rows = stmt.query_map([client], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as f64))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The part master of a row tied to a closed work order (domain.md §8): each part's
+/// opportunities_per_unit as of the order's closed_at (parts without history keep their
+/// current value). Open orders use the current master as is.
+fn parts_as_of(
+    client: &str,
+    parts: &HashMap<String, f64>,
+    versions: &[standards::Version],
+    closed_at: &str,
+) -> HashMap<String, f64> {
+    parts
+        .iter()
+        .filter_map(|(part, current)| {
+            standards::number_as_of(
+                versions,
+                &format!("{client}.{part}"),
+                "opportunities_per_unit",
+                Some(closed_at),
+                Some(*current),
+            )
+            .map(|o| (part.clone(), o))
+        })
+        .collect()
 }
 
 /// opportunities_per_unit chain: part master (1) → client default (2) → mean of the client's
@@ -113,6 +140,9 @@ pub fn gather(
 ) -> Result<QualityInputs, StoreError> {
     let rows = load_rows(c, client, w, f)?;
     let parts = load_parts(c, client)?;
+    let part_versions = standards::versions(c, client, "PART_OPPORTUNITIES")?;
+    // One resolved part master per distinct close time (rows of one order share it).
+    let mut closed_parts: HashMap<String, HashMap<String, f64>> = HashMap::new();
     let client_default = settings["default_opportunities_per_unit"]
         .as_f64()
         .filter(|x| *x > 0.0);
@@ -140,7 +170,13 @@ pub fn gather(
             None if q.detail_rows > 0.0 => (q.detail_rows, 2),
             None => (d.0, 3),
         };
-        let o = opportunities(q.part_number.as_deref(), &parts, client_default);
+        let master = match q.closed_at.as_deref() {
+            Some(at) if !part_versions.is_empty() => &*closed_parts
+                .entry(at.to_owned())
+                .or_insert_with(|| parts_as_of(client, &parts, &part_versions, at)),
+            _ => &parts,
+        };
+        let o = opportunities(q.part_number.as_deref(), master, client_default);
         no_qc += u64::from(d.1 == 4);
         ones += u64::from(o.1 == 4);
         out.ppm.provenance.add("units_inspected", 1);

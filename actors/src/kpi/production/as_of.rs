@@ -1,7 +1,7 @@
 //! Effective dating (domain.md §8 and the clarification "shift standards and settings resolve
 //! at the end of the line-shift's date"): the SHIFT standards and the settings document in force
 //! at a line-shift's as-of time T = the end of its date, or now when that is still ahead.
-use super::rows::ShiftStandard;
+use super::rows::{Entry, ShiftStandard};
 use crate::domain::time::now_ts;
 use crate::store::StoreError;
 use crate::store::settings::{self, SettingsVersion};
@@ -11,6 +11,7 @@ use rusqlite::Connection;
 
 pub struct AsOf {
     shift_versions: Vec<Version>,
+    product_versions: Vec<Version>,
     settings: Vec<SettingsVersion>,
     now: String,
 }
@@ -19,6 +20,7 @@ impl AsOf {
     pub fn load(c: &Connection, client: &str) -> Result<AsOf, StoreError> {
         Ok(AsOf {
             shift_versions: standards::versions(c, client, "SHIFT")?,
+            product_versions: standards::versions(c, client, "PRODUCT")?,
             settings: settings::all(c, client)?,
             now: now_ts(),
         })
@@ -56,6 +58,29 @@ impl AsOf {
                 .and_then(|x| x.as_bool())
                 .unwrap_or(current.overtime),
         }
+    }
+
+    /// The product standards of an entry as of its work order's T (domain.md §8): closed_at
+    /// when the order is closed, else now (the product's current values, as loaded).
+    pub fn product_standards(&self, e: &mut Entry) {
+        let (Some(product), Some(closed)) = (e.product_id.as_deref(), e.closed_at.as_deref())
+        else {
+            return;
+        };
+        let v = |field, current| {
+            standards::number_as_of(
+                &self.product_versions,
+                product,
+                field,
+                Some(closed),
+                current,
+            )
+        };
+        let product_labour = e.labour_standard.filter(|_| e.wo_cycle.is_none());
+        e.labour_standard = e
+            .wo_cycle
+            .or_else(|| v("standard_labor_hours_per_unit", product_labour));
+        e.line_standard = v("ideal_cycle_time_line", e.line_standard);
     }
 
     /// `default_cycle_time_hours` of the settings version in force at T (the first version before

@@ -63,7 +63,7 @@ pub fn gather(
     f: &Filters,
     s: &InferenceSettings,
 ) -> Result<ProductionInputs, StoreError> {
-    let entries = load_entries(c, client, w, f)?;
+    let mut entries = load_entries(c, client, w, f)?;
     let standards = load_shift_standards(c, client)?;
     let history_rows = load_history(c, client, w.from - Days::new(s.history_days), w.to)?;
     let history = History {
@@ -72,6 +72,10 @@ pub fn gather(
     };
     let facts = load_window_facts(c, client, w)?;
     let as_of = AsOf::load(c, client)?;
+    // Product standards of rows tied to a work order resolve as of its closed_at (else now).
+    for e in &mut entries {
+        as_of.product_standards(e);
+    }
     let resolver = Resolver {
         history: &history,
         facts: &facts,

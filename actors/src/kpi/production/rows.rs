@@ -44,8 +44,15 @@ pub struct Entry {
     pub n: Option<f64>,
     pub h: Option<f64>,
     pub downtime_total: Option<f64>,
+    /// work order ideal_cycle_time, else the product's labour standard (as of the order's T).
     pub labour_standard: Option<f64>,
+    /// The product's ideal_cycle_time_line (as of the order's T).
     pub line_standard: Option<f64>,
+    /// The work order's own ideal_cycle_time (not versioned: fixed once the order closes).
+    pub wo_cycle: Option<f64>,
+    pub product_id: Option<String>,
+    /// The work order's closed_at: the as-of time of its product standards (None = open: now).
+    pub closed_at: Option<String>,
     pub style: Option<String>,
     /// Matches the work-order / product filter. Unselected entries of a selected line-shift are
     /// still loaded: shares (blank shift hours, roster split) belong to the whole line-shift.
@@ -83,7 +90,7 @@ pub fn load_entries(
                 coalesce(wo.ideal_cycle_time, pr.standard_labor_hours_per_unit), pr.ideal_cycle_time_line, \
                 coalesce(wo.style_model, pr.style_model), p.operation_id, \
                 (?5 IS NULL OR p.work_order_id = ?5) AND (?6 IS NULL OR wo.product_id = ?6), p.units_defective, \
-                p.production_entry_id \
+                p.production_entry_id, wo.ideal_cycle_time, wo.product_id, wo.closed_at \
          FROM production_entries p JOIN work_orders wo ON wo.work_order_id = p.work_order_id \
          LEFT JOIN products pr ON pr.product_id = wo.product_id AND pr.is_active = 1 \
          WHERE p.client_id = ?1 AND p.is_active = 1 AND p.shift_date BETWEEN ?2 AND ?3 \
@@ -114,6 +121,9 @@ pub fn load_entries(
                 h: r.get(6)?,
                 downtime_total: r.get::<_, Option<i64>>(7)?.map(|m| m as f64),
                 labour_standard: r.get(8)?,
+                wo_cycle: r.get(15)?,
+                product_id: r.get(16)?,
+                closed_at: r.get(17)?,
                 line_standard: r.get(9)?,
                 style: r.get(10)?,
                 selected: r.get(12)?,

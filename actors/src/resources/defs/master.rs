@@ -55,8 +55,57 @@ pub static PRODUCTS: Resource = Resource {
         column: "product_id",
     }],
     check: check_product,
+    after_write: product_after_write,
     ..Resource::BASE
 };
+
+/// Records the versioned standards of the row just written (domain.md §8): each changed field
+/// closes its current STANDARD_HISTORY version now and opens a new one.
+fn record_standards(
+    conn: &rusqlite::Connection,
+    w: &AfterWrite,
+    entity: &str,
+    key: &str,
+    fields: &[&str],
+) -> Result<(), EngineError> {
+    let (Some(client), Some(id)) = (
+        w.write.client(),
+        w.row.get(key).and_then(serde_json::Value::as_str),
+    ) else {
+        return Ok(());
+    };
+    crate::store::standards::record_row(
+        conn,
+        client.as_str(),
+        entity,
+        id,
+        fields,
+        w.row,
+        w.before,
+        w.user,
+    )?;
+    Ok(())
+}
+
+fn product_after_write(conn: &rusqlite::Connection, w: &AfterWrite) -> Result<(), EngineError> {
+    record_standards(
+        conn,
+        w,
+        "PRODUCT",
+        "product_id",
+        &crate::store::standards::PRODUCT_FIELDS,
+    )
+}
+
+fn part_after_write(conn: &rusqlite::Connection, w: &AfterWrite) -> Result<(), EngineError> {
+    record_standards(
+        conn,
+        w,
+        "PART_OPPORTUNITIES",
+        "part_opportunity_id",
+        &crate::store::standards::PART_FIELDS,
+    )
+}
 
 /// A change of a SHIFT row's standards opens a new STANDARD_HISTORY version (domain.md §8).
 fn shift_after_write(conn: &rusqlite::Connection, w: &AfterWrite) -> Result<(), EngineError> {
@@ -236,6 +285,7 @@ pub static PART_OPPORTUNITIES: Resource = Resource {
     ],
     filters: &["part_number"],
     immutable: &["part_number"],
+    after_write: part_after_write,
     ..Resource::BASE
 };
 
