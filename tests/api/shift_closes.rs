@@ -434,7 +434,14 @@ async fn audit_rows_name_the_request_that_wrote_them() {
 #[actix_web::test]
 async fn watchdog_opens_findings_for_missing_shift_data_and_closes_them_when_it_arrives() {
     let dir = tempfile::tempdir().unwrap();
-    let built = kpi_ops::Application::build(test_config(dir.path(), &[]))
+    // E-mail on, towards a port nobody listens on: queued watchdog mail stays in the outbox.
+    let smtp = [
+        ("SMTP_HOST", "127.0.0.1"),
+        ("SMTP_PORT", "9"),
+        ("SMTP_FROM", "kpi@example.com"),
+        ("SMTP_TLS", "none"),
+    ];
+    let built = kpi_ops::Application::build(test_config(dir.path(), &smtp))
         .await
         .unwrap();
     let engine = built.engine().clone();
@@ -458,6 +465,14 @@ async fn watchdog_opens_findings_for_missing_shift_data_and_closes_them_when_it_
         .await;
     expect_status(res, StatusCode::CREATED, "client").await;
     app.master_data("WD-A", "WO-WD", Some(0.1), None).await;
+    let res = app
+        .put(
+            "/api/clients/WD-A/settings",
+            Some(&app.admin),
+            &json!({"settings": {"watchdog": {"enabled": true, "grace_minutes": 120, "resources": ["production", "attendance"], "recipients": ["lead@example.com"]}}}),
+        )
+        .await;
+    expect_status(res, StatusCode::OK, "watchdog recipients").await;
     let res = app.post("/api/employees", Some(&app.admin), &json!({"employee_id": "WD-EMP-1", "employee_name": "Ana", "client_id_assigned": "WD-A"})).await;
     expect_status(res, StatusCode::CREATED, "employee").await;
     let production = |day: &str| json!({"client_id": "WD-A", "work_order_id": "WO-WD", "shift_date": day, "shift_type": "SHIFT_1ST", "units_produced": 10});
@@ -477,8 +492,36 @@ async fn watchdog_opens_findings_for_missing_shift_data_and_closes_them_when_it_
         metrics.contains("kpi_ops_missing_shift_entries{client_id=\"WD-A\"} 2"),
         "{metrics}"
     );
-    // A second pass opens nothing new.
+    let watchdog_mail = |outbox: &serde_json::Value| -> Vec<String> {
+        outbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["kind"] == "watchdog")
+            .map(|m| m["subject"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let outbox = expect_status(
+        app.get("/api/admin/outbox", Some(&app.admin)).await,
+        StatusCode::OK,
+        "outbox",
+    )
+    .await;
+    let mut subjects = watchdog_mail(&outbox);
+    subjects.sort();
+    assert_eq!(
+        subjects,
+        [
+            "Missing shift data: WD-A 2025-12-16 SHIFT_1ST",
+            "Missing shift data: WD-A 2025-12-17 SHIFT_1ST"
+        ],
+        "one e-mail per new finding"
+    );
+    // A second pass opens nothing new and e-mails nobody again.
     assert_eq!(engine.run_watchdog(now).await.unwrap()[0].1, 2);
+    let outbox = app.get("/api/admin/outbox", Some(&app.admin)).await;
+    let outbox: serde_json::Value = outbox.json().await.unwrap();
+    assert_eq!(watchdog_mail(&outbox).len(), 2);
     // Before 19:00 the 17th's shift (17:00 + 120 min) is not due yet.
     let early: chrono::DateTime<chrono::Utc> = "2025-12-17T18:59:00Z".parse().unwrap();
     assert_eq!(

@@ -10,6 +10,7 @@ use crate::domain::tz;
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::store::StoreError;
+use crate::store::outbox::{self, NewMessage};
 use crate::store::settings;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use rusqlite::{Connection, params};
@@ -99,7 +100,7 @@ fn standard_shifts(conn: &Connection, client: &str) -> Result<Vec<ShiftDef>, Sto
 fn watchdog_settings(
     conn: &Connection,
     client: &str,
-) -> Result<(bool, i64, Vec<String>), StoreError> {
+) -> Result<(bool, i64, Vec<String>, Vec<String>), StoreError> {
     let doc = settings::in_force(conn, client, &now_ts())?.settings;
     let defaults = settings::defaults();
     let w = doc.get("watchdog").unwrap_or(&defaults["watchdog"]);
@@ -118,7 +119,42 @@ fn watchdog_settings(
                 .collect()
         })
         .unwrap_or_else(|| vec!["production".into(), "attendance".into()]);
-    Ok((enabled, grace, resources))
+    // Who gets an e-mail when a finding opens (empty: nobody).
+    let recipients = w
+        .get("recipients")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((enabled, grace, resources, recipients))
+}
+
+/// The e-mail of a new finding (kind `watchdog`), queued in the same writer job.
+fn finding_mail(ls: &LineShift, gaps: &[String], recipients: &[String]) -> NewMessage {
+    let what = gaps.join(", ");
+    let line = format!(
+        "The {} of {} on {} has ended, and no {} has been entered yet.",
+        ls.shift_type, ls.client_id, ls.shift_date, what
+    );
+    let after = "The finding closes by itself once the data arrives (Shift status screen).";
+    NewMessage {
+        client_id: Some(ls.client_id.clone()),
+        kind: "watchdog",
+        report_date: Some(ls.shift_date.clone()),
+        recipients: recipients.to_vec(),
+        subject: format!(
+            "Missing shift data: {} {} {}",
+            ls.client_id, ls.shift_date, ls.shift_type
+        ),
+        body_text: format!("{line}\n\n{after}\n"),
+        body_html: format!("<p>{line}</p><p>{after}</p>"),
+        attachments: Vec::new(),
+        created_by: "SYSTEM".into(),
+    }
 }
 
 fn missing(
@@ -138,15 +174,17 @@ fn missing(
     Ok(out)
 }
 
-/// One pass for one client inside a writer job: open, update or close findings; returns the
-/// number of open findings.
+/// One pass for one client inside a writer job: open (and, with `mail`, e-mail), update or
+/// close findings; returns (open findings, e-mails queued).
 fn check_client(
     tx: &Connection,
     client: &str,
     zone: &str,
     now: jiff::Timestamp,
-) -> Result<i64, StoreError> {
-    let (enabled, grace, resources) = watchdog_settings(tx, client)?;
+    mail: bool,
+) -> Result<(i64, usize), StoreError> {
+    let (enabled, grace, resources, recipients) = watchdog_settings(tx, client)?;
+    let mut mails = 0;
     let detected = now_ts();
     if enabled {
         let defs = standard_shifts(tx, client)?;
@@ -169,14 +207,22 @@ fn check_client(
                 ls.shift_date.replace('-', ""),
                 ls.shift_type
             );
-            tx.prepare_cached(
+            let opened = tx.prepare_cached(
                 "INSERT INTO watchdog_findings (finding_id, client_id, shift_date, shift_type, missing, detected_at) \
                  SELECT ?1 || '.' || (SELECT count(*) + 1 FROM watchdog_findings WHERE client_id = ?2 \
                  AND shift_date = ?3 AND shift_type = ?4), ?2, ?3, ?4, ?5, ?6 \
                  WHERE NOT EXISTS (SELECT 1 FROM watchdog_findings WHERE client_id = ?2 AND shift_date = ?3 \
                  AND shift_type = ?4 AND resolved_at IS NULL)",
             )?
-            .execute(params![id, client, ls.shift_date, ls.shift_type, Value::from(gaps).to_string(), detected])?;
+            .execute(params![id, client, ls.shift_date, ls.shift_type, Value::from(gaps.clone()).to_string(), detected])?;
+            if opened == 1 && mail && !recipients.is_empty() {
+                outbox::insert(
+                    tx,
+                    &finding_mail(&ls, &gaps, &recipients),
+                    &outbox::now_millis(),
+                )?;
+                mails += 1;
+            }
         }
     }
     // Re-check every open finding: it closes when its data arrived (or the watchdog is off).
@@ -210,7 +256,7 @@ fn check_client(
             still_open += 1;
         }
     }
-    Ok(still_open)
+    Ok((still_open, mails))
 }
 
 impl Engine {
@@ -222,7 +268,9 @@ impl Engine {
     ) -> Result<Vec<(String, i64)>, EngineError> {
         let now = jiff::Timestamp::from_second(now.timestamp())
             .map_err(|e| EngineError::Store(StoreError::Other(e.to_string())))?;
-        let open = self
+        // A new finding is e-mailed only when e-mail is on (ENABLE_EMAIL_REPORTS and SMTP_HOST).
+        let mail = self.inner.config.mail.enabled;
+        let passes = self
             .write(move |tx| {
                 let clients: Vec<(String, String)> = tx
                     .prepare_cached("SELECT client_id, timezone FROM clients WHERE is_active = 1")
@@ -232,11 +280,16 @@ impl Engine {
                     .map_err(StoreError::from)?;
                 let mut out = Vec::new();
                 for (client, zone) in clients {
-                    out.push((client.clone(), check_client(tx, &client, &zone, now)?));
+                    let pass = check_client(tx, &client, &zone, now, mail)?;
+                    out.push((client, pass));
                 }
                 Ok(out)
             })
             .await?;
+        if passes.iter().any(|(_, (_, mails))| *mails > 0) {
+            self.inner.mailer.kick();
+        }
+        let open: Vec<(String, i64)> = passes.into_iter().map(|(c, (n, _))| (c, n)).collect();
         let gauge = &self.metrics().missing_shift_entries;
         gauge.reset();
         for (client, n) in &open {
