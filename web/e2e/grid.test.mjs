@@ -144,7 +144,11 @@ test('paste three rows from the clipboard and confirm them in one read-back', as
   await page.evaluate((t) => navigator.clipboard.writeText(t), tsv);
   const start = await blankRowIndex(page);
   await clickCell(page, start, 'work_order_id');
+  // RevoGrid takes the paste only once its focus is on the clicked cell; a Ctrl+V sent before
+  // that (a loaded machine) goes nowhere, so wait for the focus first.
+  await waitFor(async () => (await focused(page))?.y === start, { what: 'focus on the blank row' });
   await page.keyboard.press('Control+v');
+  await waitFor(async () => (await rowCount(page)) >= start + 3, { what: 'the grid grew by the pasted rows' });
   await waitFor(async () => (await cellText(page, start + 2, 'operation_id')) === 'E2E-OP3', { what: 'pasted rows' });
   assert.equal(await cellText(page, start + 1, 'shift_date'), day, 'local date converted');
   assert.equal(await cellText(page, start, 'run_time_hours'), '2.5', 'decimal comma converted');
