@@ -52,8 +52,14 @@ async function dashboardEfficiency(page, expected) {
 
 async function openEfficiency(page) {
   await page.getByRole('link', { name: 'Formulas' }).click();
-  await page.getByTestId('script-efficiency').click();
-  await waitFor(async () => /efficiency/i.test(await page.locator('.cm-content').innerText()), { what: 'script' });
+  // The editor chunk and the script list load lazily; on a loaded machine that takes a while.
+  const item = page.getByTestId('script-efficiency');
+  await item.waitFor({ timeout: 30000 });
+  await item.click();
+  await waitFor(async () => /efficiency/i.test(await page.locator('.cm-content').innerText()), {
+    what: 'script',
+    timeout: 30000,
+  });
 }
 
 test('the dashboard shows the current efficiency', async () => {
