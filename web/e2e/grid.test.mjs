@@ -53,7 +53,14 @@ async function rowCount(page) {
   return page.evaluate(async () => (await document.querySelector('revo-grid').getSource()).length);
 }
 
-async function openGrid(page, resource = 'production') {
+/// Opens a grid. Unless `keepDrafts`, the unsaved rows an earlier test left in localStorage are
+/// dropped first, so every test starts from the stored data alone.
+async function openGrid(page, resource = 'production', { keepDrafts = false } = {}) {
+  if (!keepDrafts && page.url().startsWith(server.url)) {
+    await page.evaluate(() => {
+      for (const k of Object.keys(localStorage)) if (k.startsWith('kpi.grid.draft.')) localStorage.removeItem(k);
+    });
+  }
   await page.goto(`${server.url}/entry/${resource}`);
   await page.locator(`[data-testid="entry-${resource}"][data-ready="true"]`).waitFor({ timeout: 30000 });
   await grid(page).waitFor({ timeout: 15000 });
@@ -66,6 +73,13 @@ async function clickCell(page, row, prop) {
   const c = await cell(page, row, prop);
   await c.waitFor({ timeout: 5000 });
   await c.click();
+}
+
+/// Waits until the cell editor is open and has the keyboard focus (keys sent earlier are lost).
+async function editorReady(page) {
+  const input = page.locator('revo-grid revogr-edit input');
+  await input.waitFor({ timeout: 5000 });
+  await waitFor(async () => input.evaluate((i) => document.activeElement === i), { what: 'editor focus' });
 }
 
 /// Types a value into a cell and commits it with Enter; resolves once the cell editor has closed
@@ -203,7 +217,7 @@ test('arrows, Tab and Enter move the cell cursor; Escape cancels an edit', async
 
   // Enter saves the edit and moves down.
   await page.keyboard.press('Enter');
-  await page.locator('revo-grid revogr-edit input').waitFor({ timeout: 5000 });
+  await editorReady(page);
   await page.keyboard.press('Control+a');
   await page.keyboard.type('5');
   await page.keyboard.press('Enter');
@@ -280,7 +294,7 @@ test('unsaved rows survive a reload (kept locally until saved)', async () => {
   await typeInto(page, start, 'operation_id', 'DRAFT-OP');
   await waitFor(async () => /1 unsaved/.test((await page.getByTestId('grid-status').textContent()) ?? ''), { what: 'dirty' });
   await page.reload();
-  await openGrid(page);
+  await openGrid(page, 'production', { keepDrafts: true });
   await page.getByTestId('draft-restored').waitFor({ timeout: 5000 });
   const n = await rowCount(page);
   const values = [];
