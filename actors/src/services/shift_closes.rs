@@ -147,21 +147,27 @@ fn counts(
 
 const WEEKDAYS: [&str; 7] = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
 
+/// `MON`…`SUN` of a date, as SHIFT.days_of_week spells it.
+pub(crate) fn weekday_name(day: NaiveDate) -> &'static str {
+    WEEKDAYS[day.weekday().num_days_from_monday() as usize]
+}
+
+/// SHIFT.days_of_week (`MON,TUE,…`, any case and spacing) as a list; blank = empty.
+pub(crate) fn parse_days(raw: Option<String>) -> Vec<String> {
+    raw.unwrap_or_default()
+        .split(',')
+        .map(|d| d.trim().to_ascii_uppercase())
+        .filter(|d| !d.is_empty())
+        .collect()
+}
+
 /// (shift type, its `days_of_week`) of the client's active shifts.
 fn shift_days(conn: &Connection, client: &str) -> Result<Vec<(String, Vec<String>)>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT shift_type, days_of_week FROM shifts WHERE client_id = ?1 AND is_active = 1",
     )?;
     let rows = stmt.query_map([client], |r| {
-        let days: Option<String> = r.get(1)?;
-        Ok((
-            r.get::<_, String>(0)?,
-            days.unwrap_or_default()
-                .split(',')
-                .map(|d| d.trim().to_ascii_uppercase())
-                .filter(|d| !d.is_empty())
-                .collect(),
-        ))
+        Ok((r.get::<_, String>(0)?, parse_days(r.get(1)?)))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -335,7 +341,7 @@ impl Engine {
             let mut items = Vec::new();
             let mut date = to;
             while date >= from {
-                let weekday = WEEKDAYS[date.weekday().num_days_from_monday() as usize];
+                let weekday = weekday_name(date);
                 let mut expected = expected_types(conn, &client_id, date)?;
                 // …and only on the shift's own days (SHIFT.days_of_week; blank = every day).
                 expected.retain(|t| {

@@ -3,7 +3,7 @@
 //! days before) whose end + `watchdog.grace_minutes` has passed in the client's time zone, a
 //! WATCHDOG_FINDING lists the `watchdog.resources` with no row; an open finding closes when the
 //! data arrives. `kpi_ops_missing_shift_entries{client_id}` is the number of open findings.
-use super::shift_closes::{COUNTED, count, expected_types};
+use super::shift_closes::{COUNTED, count, expected_types, parse_days, weekday_name};
 use super::shift_lock::LineShift;
 use crate::domain::time::now_ts;
 use crate::domain::tz;
@@ -26,10 +26,8 @@ pub(crate) struct ShiftDef {
     pub days: Vec<String>,
 }
 
-const WEEKDAYS: [&str; 7] = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
-
 fn expected_on(def: &ShiftDef, day: NaiveDate) -> bool {
-    let name = WEEKDAYS[day.weekday().num_days_from_monday() as usize];
+    let name = weekday_name(day);
     if def.days.is_empty() {
         return day.weekday().num_days_from_monday() < 5;
     }
@@ -85,12 +83,7 @@ fn standard_shifts(conn: &Connection, client: &str) -> Result<Vec<ShiftDef>, Sto
             shift_type,
             start: time(start),
             end,
-            days: days
-                .unwrap_or_default()
-                .split(',')
-                .map(|d| d.trim().to_ascii_uppercase())
-                .filter(|d| !d.is_empty())
-                .collect(),
+            days: parse_days(days),
         });
     }
     Ok(out)
