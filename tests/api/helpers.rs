@@ -213,3 +213,9 @@ pub async fn expect_status(res: Response, status: StatusCode, what: &str) -> Val
     assert_eq!(got, status, "{what}: {body}");
     body
 }
+
+/// Today in the default client time zone (America/Mexico_City): "today" of a KPI window and
+/// the end of a day for effective dating are the client's, not UTC's.
+pub fn client_today() -> chrono::NaiveDate {
+    kpi_engine::domain::tz::today_in("America/Mexico_City")
+}

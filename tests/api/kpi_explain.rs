@@ -98,9 +98,11 @@ async fn explain_availability_and_oee_name_their_defaults() {
     let entry = one_inferred_input(&app).await;
     let res = explain(&app, "EXPL-A", "availability", Some(&app.admin)).await;
     let a = expect_status(res, StatusCode::OK, "explain availability").await;
-    // employees L3, shift hours L1, no downtime → assume_zero L4: (0.7 + 1 + 0.5) ÷ 3 = 0.733 → 0.73.
-    assert_eq!(a["result"]["value"], json!(100.0));
-    assert_eq!(a["result"]["confidence"], json!(0.73));
+    // No downtime data, run time 8 of 9 h recorded → (9 − 8) × 60 = 60 minutes of the whole
+    // crew (shift_minus_run_time, L3): 1 − 10 ÷ 90 = 88.89 %. Employees L3, shift hours L1,
+    // downtime L3: (0.7 + 1 + 0.7) ÷ 3 = 0.8.
+    assert_eq!(a["result"]["value"], json!(88.89));
+    assert_eq!(a["result"]["confidence"], json!(0.8));
     let downtime: Vec<&Value> = a["inferred"]
         .as_array()
         .unwrap()
@@ -114,8 +116,9 @@ async fn explain_availability_and_oee_name_their_defaults() {
             downtime[0]["level"].as_i64(),
             downtime[0]["strategy"].as_str()
         ),
-        (Some(4), Some("assume_zero"))
+        (Some(3), Some("shift_minus_run_time"))
     );
+    assert_eq!(downtime[0]["value"], json!(60.0));
 
     let res = explain(&app, "EXPL-A", "oee", Some(&app.admin)).await;
     let o = expect_status(res, StatusCode::OK, "explain oee").await;
@@ -127,8 +130,8 @@ async fn explain_availability_and_oee_name_their_defaults() {
         .await;
     let all = expect_status(res, StatusCode::OK, "kpis").await;
     assert_eq!(o["result"], all["kpis"]["oee"]);
-    // performance 25 ÷ 8 = 312.5 %, availability 100 %, quality 100 % → OEE 312.5 %.
-    assert_eq!(o["result"]["value"], json!(312.5));
+    // performance 25 ÷ 8 = 312.5 %, availability 88.888… %, quality 100 % → OEE 277.78 %.
+    assert_eq!(o["result"]["value"], json!(277.78));
     let names: Vec<&str> = o["components"]
         .as_array()
         .unwrap()

@@ -252,7 +252,7 @@ async fn efficiency_worked_example_and_status_against_target() {
         .await;
     // Targets resolve at the end of the period (domain.md §8), and a settings change is effective
     // from now; so the entry lies a few days back and the window ends today.
-    let today = chrono::Utc::now().date_naive();
+    let today = client_today();
     let day = today - chrono::Days::new(3);
     let window = format!("from={}&to={today}", today - chrono::Days::new(6));
     produce(
@@ -459,7 +459,7 @@ async fn blank_employees_use_client_standard_staffing() {
         json!({"shift_standards": {"SHIFT_1ST": {"standard_employees": 12}}}),
     )
     .await;
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = client_today().to_string();
     produce(
         &app,
         "INF",
@@ -607,7 +607,7 @@ async fn no_standards_and_no_history_use_the_client_default() {
     // (level 4 still). Settings resolve at the end of the line-shift's date, so the entry lies on
     // today, after the change.
     put_settings(&app, "DEF", json!({"default_cycle_time_hours": 0.5})).await;
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = client_today().to_string();
     produce(
         &app,
         "DEF",
@@ -1324,15 +1324,17 @@ async fn availability_worked_examples_and_defaults() {
     )
     .await;
     let q = "from=2025-12-01&to=2025-12-01";
-    // No downtime data: lost 0 (level 4) → 100 %, estimated; pairs n 1.0, h 1.0, downtime 0.5 → 0.83.
+    // No downtime data, but run time 9 of 9 h recorded: (9 − 9) × 60 = 0 minutes (level 3,
+    // shift_minus_run_time) → 100 %, estimated; pairs n 1.0, h 1.0, downtime 0.7 → 0.9. Only
+    // without a recorded run time is 0 assumed (level 4, kpi_chain_eval.rs).
     let k = kpis(&app, "AV1", q).await;
     let a = &k["kpis"]["availability"];
     assert_eq!(
         (value(a), a["estimated"].as_bool(), a["confidence"].as_f64()),
-        (Some(100.0), Some(true), Some(0.83)),
+        (Some(100.0), Some(true), Some(0.9)),
         "{a}"
     );
-    assert!(warning_codes(a).contains(&"assumed_zero_downtime".to_owned()));
+    assert!(!warning_codes(a).contains(&"assumed_zero_downtime".to_owned()));
     // One operation of ten stops 30 min: 0.5 person-hours of 90 → 1 − 0.5/90 = 99.44 %, all recorded.
     downtime_row(
         &db(&app),
@@ -1471,7 +1473,7 @@ async fn standard_changes_do_not_recalculate_earlier_line_shifts() {
     app.create_client("ASOF").await;
     app.master_data("ASOF", "ASOF-1", None, Some(0.025)).await;
     app.master_data("ASOF", "ASOF-2", None, None).await;
-    let today = chrono::Utc::now().date_naive();
+    let today = client_today();
     let day = (today - chrono::Days::new(3)).to_string();
     let window = format!("from={day}&to={day}");
     // Employees blank → SHIFT_1ST standard staffing; labour from the line standard 0.025 × n.

@@ -10,6 +10,7 @@ mod errors;
 mod helpers;
 mod ingest;
 mod isolation;
+mod kpi_chain_eval;
 mod kpi_chain_settings;
 mod kpi_explain;
 mod kpi_timezones;

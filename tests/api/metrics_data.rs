@@ -41,7 +41,7 @@ async fn data_entry_shows_in_metrics() {
     app.create_client("MET-A").await;
     app.master_data("MET-A", "WO-MET-1", Some(0.25), Some(0.25))
         .await;
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = client_today().to_string();
     let row = |units: i64| {
         json!({"client_id": "MET-A", "work_order_id": "WO-MET-1", "shift_date": today,
             "shift_type": "SHIFT_1ST", "units_produced": units, "employees_assigned": 10,

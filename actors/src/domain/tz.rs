@@ -29,6 +29,28 @@ pub fn local_at(name: &str, at: Timestamp) -> chrono::NaiveDateTime {
         .expect("a civil time is a valid time")
 }
 
+/// Zone `name` of the bundled database (UTC for an unknown name).
+pub fn zone(name: &str) -> TimeZone {
+    TimeZone::get(name).unwrap_or(TimeZone::UTC)
+}
+
+/// The instant day `date` starts in zone `name`, as RFC 3339 UTC with seconds (the format of
+/// stored timestamps, so strings compare in time order). The end of a day is the start of the
+/// next one. A day that starts in a DST gap starts at the first valid instant.
+pub fn day_start_utc(name: &str, date: NaiveDate) -> String {
+    day_start_in(&zone(name), date)
+}
+
+/// `day_start_utc` for a zone already looked up.
+pub fn day_start_in(tz: &TimeZone, date: NaiveDate) -> String {
+    use chrono::Datelike;
+    let civil = jiff::civil::date(date.year() as i16, date.month() as i8, date.day() as i8);
+    match civil.to_zoned_datetime(tz.clone()) {
+        Ok(z) => z.timestamp().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Err(_) => format!("{date}T00:00:00Z"),
+    }
+}
+
 /// Today in zone `name`.
 pub fn today_in(name: &str) -> NaiveDate {
     date_at(name, Timestamp::now())
@@ -54,5 +76,27 @@ mod tests {
         );
         assert_eq!(date_at("Not/AZone", early).to_string(), "2025-12-15", "UTC");
         assert!(is_known("America/Mexico_City") && !is_known("Mars/Olympus"));
+    }
+
+    #[test]
+    fn a_local_day_starts_at_its_zone_midnight() {
+        let d = NaiveDate::from_ymd_opt(2025, 12, 16).unwrap();
+        // Mexico City has been UTC−6 all year since 2022.
+        assert_eq!(
+            day_start_utc("America/Mexico_City", d),
+            "2025-12-16T06:00:00Z"
+        );
+        assert_eq!(
+            day_start_utc("Pacific/Kiritimati", d),
+            "2025-12-15T10:00:00Z"
+        );
+        assert_eq!(day_start_utc("UTC", d), "2025-12-16T00:00:00Z");
+        assert_eq!(day_start_utc("Not/AZone", d), "2025-12-16T00:00:00Z");
+        // Berlin in summer: UTC+2.
+        let summer = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
+        assert_eq!(
+            day_start_utc("Europe/Berlin", summer),
+            "2025-06-30T22:00:00Z"
+        );
     }
 }

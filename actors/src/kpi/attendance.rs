@@ -1,10 +1,13 @@
 //! Inputs of absenteeism (§4.14): attendance rows of the window (shift filter applies), absent
 //! rows of excluded types left out, covered hours subtracted; chains of §5.2 for
 //! scheduled_hours and absence_hours.
-use super::inputs::{Filters, KpiInputs, Window};
+use super::as_of::AsOf;
+use super::inputs::{Filters, InferenceSettings, KpiInputs, Window};
+use super::production::rows::ShiftStandard;
 use super::provenance::Note;
 use crate::store::StoreError;
 use rusqlite::{Connection, params};
+use std::collections::HashMap;
 
 struct AttendanceRow {
     id: String,
@@ -27,16 +30,10 @@ pub fn gather(
     client: &str,
     w: Window,
     f: &Filters,
-    settings: &serde_json::Value,
+    as_of: &AsOf,
 ) -> Result<KpiInputs, StoreError> {
-    let excluded: Vec<String> = settings["excluded_absence_types"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|t| t.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+    // Excluded absence types resolve at the end of each row's shift date (one look-up per date).
+    let mut settings_of: HashMap<String, (String, &InferenceSettings)> = HashMap::new();
     let mut stmt = c.prepare_cached(
         "SELECT a.is_absent, a.absence_type, a.scheduled_hours, a.actual_hours, a.absence_hours, \
                 (SELECT max(p.shift_hours_scheduled) FROM production_entries p WHERE p.client_id = a.client_id AND p.shift_date = a.shift_date \
@@ -74,15 +71,30 @@ pub fn gather(
     let (mut scheduled_sum, mut absent_sum, mut counted) = (0.0, 0.0, 0i64);
     for row in rows {
         let a = row?;
+        let (date, shift) = a.line_shift.split_once('/').unwrap_or_default();
+        let (at, settings) = &*settings_of.entry(date.to_owned()).or_insert_with(|| {
+            let at = as_of.time(date);
+            let settings = as_of.inference_at(&at);
+            (at, settings)
+        });
         if a.absent
             && a.absence_type
                 .as_ref()
-                .is_some_and(|t| excluded.contains(t))
+                .is_some_and(|t| settings.excluded_absence_types.contains(t))
         {
             continue;
         }
+        // The shift standard as of the row's date (domain.md §8).
+        let standard_hours = a.standard_hours.map(|hours| {
+            let current = ShiftStandard {
+                hours,
+                employees: 0.0,
+                overtime: false,
+            };
+            as_of.shift_standard(client, shift, at, current).hours
+        });
         // scheduled_hours: recorded → the line-shift's production hours → the shift standard → 9.
-        let scheduled = match (a.scheduled, a.production_hours, a.standard_hours) {
+        let scheduled = match (a.scheduled, a.production_hours, standard_hours) {
             (Some(s), _, _) => (s, 1),
             (None, Some(p), _) => (p, 2),
             (None, None, Some(s)) => (s, 3),

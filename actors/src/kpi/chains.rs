@@ -350,6 +350,22 @@ pub const CHAINS: &[Chain] = &[
     ),
 ];
 
+/// The strategies that stay off until a client names them in `settings.inference.chains`
+/// (kpis.md §5.2). Each follows a strategy that always answers (`assume_zero`,
+/// `defective_units`), so switching one on makes it answer in that strategy's place, at its own
+/// level (docs/decisions.md).
+pub const OFF_BY_DEFAULT: [(&str, &str); 2] = [
+    ("downtime_minutes", "assume_30"),
+    ("total_defects_count", "defective_x1_5"),
+];
+
+/// Whether the settings document switches `strategy` of `chain` on (named in its list).
+pub fn switched_on(settings: &serde_json::Value, chain: &str, strategy: &str) -> bool {
+    settings["inference"]["chains"][chain]
+        .as_array()
+        .is_some_and(|list| list.iter().any(|s| s.as_str() == Some(strategy)))
+}
+
 /// The strategy at `level` of a chain (a field outside the table, such as units_produced or
 /// units_inspected, is always recorded).
 pub fn strategy(chain: &str, level: u8) -> (&'static str, &'static str) {
@@ -377,7 +393,9 @@ pub fn chain_key(field: &str, kpi: &str) -> &'static str {
 
 /// Problems of `settings.inference.chains` ({chain key: [strategy, …]}, kpis.md §5.2): an
 /// unknown chain key or a strategy that is not in that chain → (path suffix, message). The
-/// built-in order is kept whatever the list's order (clarification), so order is not checked.
+/// built-in order is kept whatever the list's order and built-in strategies cannot be switched
+/// off (clarification), so naming them is allowed and changes nothing; naming an
+/// `OFF_BY_DEFAULT` strategy switches it on.
 pub fn check_setting(chains: &serde_json::Value) -> Vec<(String, String)> {
     let Some(map) = chains.as_object() else {
         return vec![(
@@ -430,6 +448,27 @@ mod tests {
         );
         assert!(errors.iter().any(|(p, _)| p == "chains.colour"));
         assert_eq!(check_setting(&serde_json::json!([])).len(), 1);
+    }
+
+    #[test]
+    fn naming_an_off_by_default_strategy_switches_it_on() {
+        let doc = serde_json::json!({"inference": {"chains": {
+            "downtime_minutes": ["recorded", "assume_30"], "total_defects_count": ["recorded"]}}});
+        assert!(switched_on(&doc, "downtime_minutes", "assume_30"));
+        assert!(!switched_on(&doc, "total_defects_count", "defective_x1_5"));
+        assert!(!switched_on(
+            &serde_json::json!({}),
+            "downtime_minutes",
+            "assume_30"
+        ));
+        for (chain, strategy) in OFF_BY_DEFAULT {
+            let steps = CHAINS.iter().find(|(k, _)| *k == chain).unwrap().1;
+            let at = steps.iter().position(|s| s.1 == strategy).unwrap();
+            assert!(
+                at > 0,
+                "{chain}.{strategy} follows a strategy that always answers"
+            );
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Types shared by every KPI input gatherer: the window, the filters, the inference settings,
 //! and what a gatherer hands to the script (aggregated input map + provenance + warnings).
+use super::chains;
 use super::result::{KpiWarning, Provenance};
 use super::script::ScriptValue;
 use chrono::NaiveDate;
@@ -21,23 +22,45 @@ pub struct Filters {
     pub product_id: Option<String>,
 }
 
-/// Settings the chains read (domain.md §6).
+/// Settings the chains read (domain.md §6, kpis.md §5.2), from one settings version.
 #[derive(Debug, Clone)]
 pub struct InferenceSettings {
     pub default_cycle_time_hours: f64,
+    pub default_opportunities_per_unit: Option<f64>,
     pub history_days: u64,
     pub min_history_points: usize,
+    pub lead_time_days: u64,
+    /// `downtime_minutes: assume_30` switched on (answers instead of `assume_zero`).
+    pub downtime_assume_30: bool,
+    /// `total_defects_count: defective_x1_5` switched on (answers instead of `defective_units`).
+    pub defects_x1_5: bool,
+    pub excluded_absence_types: Vec<String>,
 }
 
 impl InferenceSettings {
     pub fn from_settings(s: &serde_json::Value) -> Self {
+        let inference = &s["inference"];
         InferenceSettings {
             default_cycle_time_hours: s["default_cycle_time_hours"]
                 .as_f64()
                 .filter(|x| *x > 0.0)
                 .unwrap_or(0.25),
-            history_days: s["inference"]["history_days"].as_u64().unwrap_or(30),
-            min_history_points: s["inference"]["min_history_points"].as_u64().unwrap_or(3) as usize,
+            default_opportunities_per_unit: s["default_opportunities_per_unit"]
+                .as_f64()
+                .filter(|x| *x > 0.0),
+            history_days: inference["history_days"].as_u64().unwrap_or(30),
+            min_history_points: inference["min_history_points"].as_u64().unwrap_or(3) as usize,
+            lead_time_days: inference["lead_time_days"].as_u64().unwrap_or(5),
+            downtime_assume_30: chains::switched_on(s, "downtime_minutes", "assume_30"),
+            defects_x1_5: chains::switched_on(s, "total_defects_count", "defective_x1_5"),
+            excluded_absence_types: s["excluded_absence_types"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|t| t.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }

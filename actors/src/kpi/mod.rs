@@ -2,6 +2,7 @@
 //! scripts combine the sums (`script`, run by the `actor`), and `result` owns status,
 //! confidence and rounding.
 pub mod actor;
+pub mod as_of;
 pub mod attendance;
 pub mod cache;
 pub mod cases;

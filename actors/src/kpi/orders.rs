@@ -1,13 +1,15 @@
 //! Inputs of the work-order KPIs — wip_aging (§4.1), otd (§4.2), true_otd (§4.3), rty (§4.12) —
 //! with the date chains of §5.2 (start date, promise date, ship dates, shipped quantity).
+use super::as_of::AsOf;
 use super::chains;
 use super::inputs::{Filters, KpiInputs, Window};
+use super::production::rows::ShiftStandard;
 use super::provenance::Note;
 use super::script::ScriptValue;
 use crate::domain::time::parse_day;
 use crate::store::{StoreError, standards};
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Default)]
@@ -40,6 +42,10 @@ struct Order {
     line_cycle: Option<f64>,
     product_id: Option<String>,
     closed_at: Option<String>,
+    /// `inference.lead_time_days` of the settings in force at the order's T.
+    lead_time_days: u64,
+    /// SHIFT_1ST standard hours at the order's T (promise date `start_plus_line_time`).
+    shift_hours: f64,
 }
 
 fn day(v: Option<String>) -> Option<NaiveDate> {
@@ -81,6 +87,8 @@ fn load_orders(c: &Connection, client: &str, f: &Filters) -> Result<Vec<Order>, 
             line_cycle: r.get(17)?,
             product_id: r.get(18)?,
             closed_at: r.get(19)?,
+            lead_time_days: 5,
+            shift_hours: 9.0,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -155,12 +163,12 @@ fn hold_days(holds: &[Hold], from: NaiveDate, to: NaiveDate) -> f64 {
 
 /// Start date chain: actual (1) → first production (2) → planned (3) → receipt + lead time (4)
 /// → acknowledged + 2 (5).
-fn start(o: &Order, lead_time_days: u64) -> Option<(NaiveDate, u8)> {
+fn start(o: &Order) -> Option<(NaiveDate, u8)> {
     o.actual_start
         .map(|d| (d, 1))
         .or(o.first_production.map(|d| (d, 2)))
         .or(o.planned_start.map(|d| (d, 3)))
-        .or(o.receipt.map(|d| (d + Days::new(lead_time_days), 4)))
+        .or(o.receipt.map(|d| (d + Days::new(o.lead_time_days), 4)))
         .or(o.acknowledged.map(|d| (d + Days::new(2), 5)))
 }
 
@@ -170,8 +178,6 @@ fn days_between(a: NaiveDate, b: NaiveDate) -> f64 {
 
 struct Chains<'a> {
     orders: &'a [Order],
-    lead_time_days: u64,
-    shift_hours: f64,
 }
 
 impl Chains<'_> {
@@ -184,9 +190,9 @@ impl Chains<'_> {
         if let Some(d) = o.required {
             return Some((d, 2));
         }
-        let (s, _) = start(o, self.lead_time_days)?;
-        if let Some(ct) = o.line_cycle.filter(|_| self.shift_hours > 0.0) {
-            let days = (o.planned_quantity * ct / self.shift_hours).ceil() as u64;
+        let (s, _) = start(o)?;
+        if let Some(ct) = o.line_cycle.filter(|_| o.shift_hours > 0.0) {
+            let days = (o.planned_quantity * ct / o.shift_hours).ceil() as u64;
             return Some((s + Days::new(days), 3));
         }
         let window_start = s - Days::new(30);
@@ -194,7 +200,7 @@ impl Chains<'_> {
             .orders
             .iter()
             .filter(|x| x.style.is_some() && x.style == o.style && x.id != o.id)
-            .filter_map(|x| Some((start(x, self.lead_time_days)?.0, x.actual_ship?)))
+            .filter_map(|x| Some((start(x)?.0, x.actual_ship?)))
             .filter(|(_, ship)| *ship >= window_start && *ship < s)
             .map(|(st, ship)| days_between(st, ship))
             .collect();
@@ -253,10 +259,15 @@ pub fn gather(
     client: &str,
     w: Window,
     f: &Filters,
-    settings: &serde_json::Value,
+    as_of: &AsOf,
 ) -> Result<OrderInputs, StoreError> {
     let mut orders = load_orders(c, client, f)?;
-    // Product standards of a closed order resolve at its closed_at (domain.md §8).
+    let current_1st: Option<f64> = c
+        .prepare_cached("SELECT standard_hours FROM shifts WHERE client_id = ?1 AND shift_type = 'SHIFT_1ST' AND is_active = 1")?
+        .query_row([client], |r| r.get(0))
+        .optional()?;
+    // Standards and settings of an order resolve at its T: closed_at when closed, else now
+    // (domain.md §8).
     let product_versions = standards::versions(c, client, "PRODUCT")?;
     for o in &mut orders {
         if let Some(product) = o.product_id.as_deref() {
@@ -268,19 +279,22 @@ pub fn gather(
                 o.line_cycle,
             );
         }
+        let at = o.closed_at.as_deref().unwrap_or(as_of.now());
+        o.lead_time_days = as_of.inference_at(at).lead_time_days;
+        o.shift_hours = match current_1st {
+            Some(hours) => {
+                let current = ShiftStandard {
+                    hours,
+                    employees: 0.0,
+                    overtime: false,
+                };
+                as_of.shift_standard(client, "SHIFT_1ST", at, current).hours
+            }
+            None => 9.0,
+        };
     }
     let holds = load_holds(c, client)?;
-    let lead_time_days = settings["inference"]["lead_time_days"]
-        .as_u64()
-        .unwrap_or(5);
-    let shift_hours: f64 = c
-        .prepare_cached("SELECT coalesce((SELECT standard_hours FROM shifts WHERE client_id = ?1 AND shift_type = 'SHIFT_1ST' AND is_active = 1), 9.0)")?
-        .query_row([client], |r| r.get(0))?;
-    let chains = Chains {
-        orders: &orders,
-        lead_time_days,
-        shift_hours,
-    };
+    let chains = Chains { orders: &orders };
     let as_of = w.to.min(w.today);
     let mut out = OrderInputs::default();
     let (mut wip, mut otd, mut true_otd) = (Vec::new(), Vec::new(), Vec::new());
@@ -288,7 +302,7 @@ pub fn gather(
     for o in &orders {
         // WIP at the as-of date: started on or before it, not closed on or before it.
         if o.closed.is_none_or(|d| d > as_of) {
-            match start(o, lead_time_days) {
+            match start(o) {
                 Some((s, level)) if s <= as_of => {
                     out.wip_aging.provenance.add_noted("start_date", level, || {
                         order_note(o, "start_date", s, level)

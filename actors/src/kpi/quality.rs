@@ -1,8 +1,9 @@
 //! Inputs of the quality KPIs — ppm (§4.9), dpmo (§4.10), fpy (§4.11), rty_stages (§4.13) —
 //! from the window's QUALITY_ENTRY rows, with the chains of §5.2 for units_defective,
 //! units_passed, total_defects_count and opportunities_per_unit.
+use super::as_of::AsOf;
 use super::chains;
-use super::inputs::{Filters, KpiInputs, Window};
+use super::inputs::{Filters, InferenceSettings, KpiInputs, Window};
 use super::provenance::Note;
 use super::script::ScriptValue;
 use crate::store::{StoreError, standards};
@@ -28,6 +29,7 @@ struct QualityRow {
     part_number: Option<String>,
     /// The work order's closed_at: the as-of time of the part standard (None = open: now).
     closed_at: Option<String>,
+    date: String,
 }
 
 fn load_rows(
@@ -39,7 +41,7 @@ fn load_rows(
     let mut stmt = c.prepare_cached(
         "SELECT q.operation_checked, q.units_inspected, q.units_passed, q.units_defective, q.total_defects_count, \
                 (SELECT count(*) FROM defect_details d WHERE d.quality_entry_id = q.quality_entry_id AND d.is_active = 1), \
-                coalesce(j.part_number, pr.part_number), q.quality_entry_id, wo.closed_at \
+                coalesce(j.part_number, pr.part_number), q.quality_entry_id, wo.closed_at, q.shift_date \
          FROM quality_entries q JOIN work_orders wo ON wo.work_order_id = q.work_order_id \
          LEFT JOIN jobs j ON j.job_id = q.job_id AND j.is_active = 1 \
          LEFT JOIN products pr ON pr.product_id = wo.product_id AND pr.is_active = 1 \
@@ -66,6 +68,7 @@ fn load_rows(
                 detail_rows: r.get::<_, i64>(5)? as f64,
                 part_number: r.get(6)?,
                 closed_at: r.get(8)?,
+                date: r.get(9)?,
             })
         },
     )?;
@@ -136,22 +139,24 @@ pub fn gather(
     client: &str,
     w: Window,
     f: &Filters,
-    settings: &serde_json::Value,
+    as_of: &AsOf,
 ) -> Result<QualityInputs, StoreError> {
     let rows = load_rows(c, client, w, f)?;
     let parts = load_parts(c, client)?;
     let part_versions = standards::versions(c, client, "PART_OPPORTUNITIES")?;
     // One resolved part master per distinct close time (rows of one order share it).
     let mut closed_parts: HashMap<String, HashMap<String, f64>> = HashMap::new();
-    let client_default = settings["default_opportunities_per_unit"]
-        .as_f64()
-        .filter(|x| *x > 0.0);
+    // Settings resolve at the end of each row's shift date (one look-up per date).
+    let mut settings_of: HashMap<String, &InferenceSettings> = HashMap::new();
     let mut out = QualityInputs::default();
     let (mut inspected, mut defective, mut passed, mut defects, mut opps) =
         (0.0, 0.0, 0.0, 0.0, 0.0);
     let (mut no_qc, mut ones) = (0u64, 0u64);
     let mut stages: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     for q in &rows {
+        let settings = *settings_of
+            .entry(q.date.clone())
+            .or_insert_with(|| as_of.inference_at(&as_of.time(&q.date)));
         // units_defective: recorded → inspected − passed (recorded passed) → 0 (no_qc_data).
         let d = match (q.defective, q.passed) {
             (Some(d), _) => (d, 1),
@@ -164,10 +169,13 @@ pub fn gather(
             (None, Some(d)) => ((q.inspected - d).max(0.0), 2),
             (None, None) => (q.inspected, 4),
         };
-        // total_defects_count: recorded → count of defect detail rows → resolved defective units.
+        // total_defects_count: recorded → count of defect detail rows → resolved defective
+        // units, or × 1.5 where the client switched `defective_x1_5` on (it answers instead of
+        // `defective_units`, which always answers; a count, so half-up to a whole number).
         let t = match q.defects {
             Some(t) => (t, 1),
             None if q.detail_rows > 0.0 => (q.detail_rows, 2),
+            None if settings.defects_x1_5 => ((d.0 * 1.5).round(), 4),
             None => (d.0, 3),
         };
         let master = match q.closed_at.as_deref() {
@@ -176,7 +184,11 @@ pub fn gather(
                 .or_insert_with(|| parts_as_of(client, &parts, &part_versions, at)),
             _ => &parts,
         };
-        let o = opportunities(q.part_number.as_deref(), master, client_default);
+        let o = opportunities(
+            q.part_number.as_deref(),
+            master,
+            settings.default_opportunities_per_unit,
+        );
         no_qc += u64::from(d.1 == 4);
         ones += u64::from(o.1 == 4);
         out.ppm.provenance.add("units_inspected", 1);

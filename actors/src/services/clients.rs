@@ -545,11 +545,16 @@ impl Engine {
             }
         };
         errors.extend(validate_sections(&sections));
+        // A dated version starts at the beginning of that day in the client's zone.
+        let zone = self
+            .client_zone(&client_id)
+            .await?
+            .unwrap_or_else(|| "UTC".into());
         let effective_from = match body.get("effective_from") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => match parse_day(s) {
-                Some(d) if d >= crate::domain::time::today_utc() => {
-                    Some(format!("{}T00:00:00Z", d.format("%Y-%m-%d")))
+                Some(d) if d >= crate::domain::tz::today_in(&zone) => {
+                    Some(crate::domain::tz::day_start_utc(&zone, d))
                 }
                 Some(_) => {
                     errors.push(FieldError::new("effective_from", "must be today or later"));

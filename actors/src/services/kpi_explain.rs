@@ -15,7 +15,6 @@ use crate::kpi::result::{KpiResult, level_score};
 use crate::kpi::script::ScriptValue;
 use crate::kpi::scripts::{self, CurrentScript};
 use crate::store::idempotency::sha256_hex;
-use crate::store::settings;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -133,9 +132,8 @@ impl Engine {
         let loaded = self
             .read(move |c| {
                 visible_client(c, &c2, &id)?;
-                let end_of_period = format!("{}T23:59:59Z", window.to);
-                let sv = settings::in_force(c, &id, &end_of_period)?;
-                let g = provenance::recording(|| gather_all(c, &id, window, &f, &sv.settings))?;
+                let g = provenance::recording(|| gather_all(c, &id, window, &f))?;
+                let sv = g.settings;
                 let mut scripts = BTreeMap::new();
                 let needed: &[&'static str] = if name == "oee" {
                     &["availability", "performance", "quality_rate", "oee"]

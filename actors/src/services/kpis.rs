@@ -6,15 +6,16 @@ use crate::domain::time::{parse_day, today_utc};
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::kpi::actor::Evaluate;
+use crate::kpi::as_of::AsOf;
 use crate::kpi::cache::CacheKey;
-use crate::kpi::inputs::{Filters, InferenceSettings, KpiInputs, Window};
+use crate::kpi::inputs::{Filters, KpiInputs, Window};
 use crate::kpi::provenance::Note;
 use crate::kpi::result::{Assemble, KpiResult, KpiWarning, Provenance, assemble};
 use crate::kpi::script::EvalContext;
 use crate::kpi::script::ScriptValue;
 use crate::kpi::scripts::{self, CurrentScript};
 use crate::kpi::{attendance, orders, production, quality};
-use crate::store::settings;
+use crate::store::settings::SettingsVersion;
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -43,6 +44,8 @@ pub(super) struct Gathered {
     pub inputs: Vec<(&'static str, KpiInputs)>,
     /// Production entries in the window: absenteeism defaults to 0 % only when there are some.
     pub production_entries: i64,
+    /// The settings version of targets and statuses (in force at the end of the period).
+    pub settings: SettingsVersion,
 }
 
 pub(super) fn gather_all(
@@ -50,12 +53,15 @@ pub(super) fn gather_all(
     client: &str,
     window: Window,
     f: &Filters,
-    s: &Value,
 ) -> Result<Gathered, EngineError> {
-    let p = production::gather(c, client, window, f, &InferenceSettings::from_settings(s))?;
-    let q = quality::gather(c, client, window, f, s)?;
-    let o = orders::gather(c, client, window, f, s)?;
-    let mut absenteeism = attendance::gather(c, client, window, f, s)?;
+    // Standards and settings resolve per row at its as-of time (domain.md §8); targets and
+    // statuses use the version in force at the end of the period.
+    let as_of = AsOf::load(c, client)?;
+    let settings = as_of.period_settings(window.to);
+    let p = production::gather(c, client, window, f, &as_of)?;
+    let q = quality::gather(c, client, window, f, &as_of)?;
+    let o = orders::gather(c, client, window, f, &as_of)?;
+    let mut absenteeism = attendance::gather(c, client, window, f, &as_of)?;
     let production_entries = match p.efficiency.input.get("entries") {
         Some(ScriptValue::Int(n)) => *n,
         _ => 0,
@@ -90,6 +96,7 @@ pub(super) fn gather_all(
     Ok(Gathered {
         inputs,
         production_entries,
+        settings,
     })
 }
 
@@ -204,9 +211,8 @@ impl Engine {
         let (gathered, settings_doc, scripts) = self
             .read(move |c| {
                 visible_client(c, &c2, &id)?;
-                let end_of_period = format!("{}T23:59:59Z", window.to);
-                let s = settings::in_force(c, &id, &end_of_period)?.settings;
-                let gathered = gather_all(c, &id, window, &f, &s)?;
+                let mut gathered = gather_all(c, &id, window, &f)?;
+                let s = std::mem::take(&mut gathered.settings.settings);
                 let mut scripts = BTreeMap::new();
                 for name in COMPUTED {
                     scripts.insert(name, scripts::effective(c, name, &id)?);
@@ -385,9 +391,8 @@ pub(crate) fn window_inputs(
     client: &str,
     window: Window,
 ) -> Result<WindowInputs, EngineError> {
-    let end_of_period = format!("{}T23:59:59Z", window.to);
-    let settings = settings::in_force(c, client, &end_of_period)?.settings;
-    let gathered = gather_all(c, client, window, &Filters::default(), &settings)?;
+    let gathered = gather_all(c, client, window, &Filters::default())?;
+    let settings = gathered.settings.settings;
     let entries = gathered.production_entries;
     let inputs = gathered
         .inputs

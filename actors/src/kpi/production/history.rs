@@ -4,25 +4,36 @@ use super::rows::HistoryRow;
 use crate::kpi::inputs::InferenceSettings;
 use chrono::{Days, NaiveDate};
 
+/// History rows loaded back to the longest `history_days` of any settings version; each lookup
+/// uses the settings in force for the row being resolved.
 pub struct History<'a> {
     pub rows: &'a [HistoryRow],
-    pub s: &'a InferenceSettings,
 }
 
 impl History<'_> {
-    fn window<'b>(&'b self, date: &'b str) -> impl Iterator<Item = &'b HistoryRow> + 'b {
+    fn window<'b>(
+        &'b self,
+        date: &'b str,
+        s: &InferenceSettings,
+    ) -> impl Iterator<Item = &'b HistoryRow> + 'b {
         let d = NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap_or_default();
-        let start = (d - Days::new(self.s.history_days)).to_string();
+        let start = (d - Days::new(s.history_days)).to_string();
         self.rows
             .iter()
             .filter(move |r| r.date.as_str() >= start.as_str() && r.date.as_str() < date)
     }
 
     /// Σ(r·n) ÷ Σu (labour) or Σr ÷ Σu (line) over recorded rows of the same style.
-    pub fn cycle_time(&self, style: Option<&str>, date: &str, labour: bool) -> Option<f64> {
+    pub fn cycle_time(
+        &self,
+        style: Option<&str>,
+        date: &str,
+        labour: bool,
+        s: &InferenceSettings,
+    ) -> Option<f64> {
         let style = style?;
         let rows: Vec<&HistoryRow> = self
-            .window(date)
+            .window(date, s)
             .filter(|r| {
                 r.style.as_deref() == Some(style)
                     && r.u > 0.0
@@ -30,7 +41,7 @@ impl History<'_> {
                     && (!labour || r.n.is_some())
             })
             .collect();
-        if rows.len() < self.s.min_history_points {
+        if rows.len() < s.min_history_points {
             return None;
         }
         let hours: f64 = rows
@@ -42,13 +53,12 @@ impl History<'_> {
     }
 
     /// Mean recorded employees_assigned of the same shift type.
-    pub fn employees(&self, shift: &str, date: &str) -> Option<f64> {
+    pub fn employees(&self, shift: &str, date: &str, s: &InferenceSettings) -> Option<f64> {
         let vals: Vec<f64> = self
-            .window(date)
+            .window(date, s)
             .filter(|r| r.shift == shift)
             .filter_map(|r| r.n)
             .collect();
-        (vals.len() >= self.s.min_history_points)
-            .then(|| vals.iter().sum::<f64>() / vals.len() as f64)
+        (vals.len() >= s.min_history_points).then(|| vals.iter().sum::<f64>() / vals.len() as f64)
     }
 }

@@ -1,17 +1,16 @@
 //! Inputs of the production-based KPIs — efficiency (§4.4), performance (§4.5), availability
 //! (§4.6), quality rate (§4.7) and production hours (§4.15) — from one pass over the window's
 //! production entries, grouped by line-shift, every input resolved by `resolve`.
-mod as_of;
 mod facts;
 mod history;
 mod notes;
 mod resolve;
-mod rows;
+pub(in crate::kpi) mod rows;
 
-use crate::kpi::inputs::{Filters, InferenceSettings, KpiInputs, Window};
+use crate::kpi::as_of::AsOf;
+use crate::kpi::inputs::{Filters, KpiInputs, Window};
 use crate::kpi::script::ScriptValue;
 use crate::store::StoreError;
-use as_of::AsOf;
 use chrono::Days;
 use facts::{WindowFacts, idle_floaters, load_window_facts};
 use history::History;
@@ -61,17 +60,16 @@ pub fn gather(
     client: &str,
     w: Window,
     f: &Filters,
-    s: &InferenceSettings,
+    as_of: &AsOf,
 ) -> Result<ProductionInputs, StoreError> {
     let mut entries = load_entries(c, client, w, f)?;
     let standards = load_shift_standards(c, client)?;
-    let history_rows = load_history(c, client, w.from - Days::new(s.history_days), w.to)?;
+    let history_from = w.from - Days::new(as_of.max_history_days());
+    let history_rows = load_history(c, client, history_from, w.to)?;
     let history = History {
         rows: &history_rows,
-        s,
     };
     let facts = load_window_facts(c, client, w)?;
-    let as_of = AsOf::load(c, client)?;
     // Product standards of rows tied to a work order resolve as of its closed_at (else now).
     for e in &mut entries {
         as_of.product_standards(e);
@@ -100,9 +98,7 @@ pub fn gather(
         let standard = standards
             .get(shift)
             .map(|current| as_of.shift_standard(client, shift, &at, *current));
-        let cycle_default = as_of
-            .default_cycle_time(&at)
-            .unwrap_or(s.default_cycle_time_hours);
+        let settings = as_of.inference_at(&at);
         let hours = standard.map_or(system_hours(shift), |st| st.hours);
         let outputs: Vec<&&Entry> = group.iter().filter(|e| e.output).collect();
         // Shift hours: blank output entries share the line-shift's remaining standard hours.
@@ -125,7 +121,7 @@ pub fn gather(
                 0.0
             },
             roster_share: if blank_n > 0.0 { roster / blank_n } else { 0.0 },
-            default_cycle_time_hours: cycle_default,
+            settings,
         };
         let planned_shift = !standard.map_or(system_overtime(shift), |st| st.overtime);
         for e in group.iter().filter(|e| e.selected) {
@@ -156,6 +152,7 @@ pub fn gather(
                     &mut downtime_used,
                     e,
                     &v,
+                    settings.downtime_assume_30,
                 );
             }
         }
@@ -230,7 +227,7 @@ fn add_efficiency_performance(
 
 /// Planned and lost person-hours of one entry on a standard shift (kpis.md §4.6): detail rows
 /// win over a typed total (each detail row costs minutes ÷ 60 × employees affected, blank =
-/// the whole crew); a typed total is a whole-line stop; no downtime data → 0 lost (level 4).
+/// the whole crew); a typed total is a whole-line stop; no downtime data → the chain of §5.2.
 fn add_availability(
     a: &mut KpiInputs,
     sums: &mut Sums,
@@ -238,6 +235,7 @@ fn add_availability(
     used: &mut HashSet<(String, String, String)>,
     e: &Entry,
     v: &resolve::Resolved,
+    assume_30: bool,
 ) {
     let (n, h) = (v.n.0, v.h.0);
     sums.planned += n * h;
@@ -272,10 +270,19 @@ fn add_availability(
                 sums.lost += t / 60.0 * n;
             }
             None => {
-                a.provenance.add_noted("downtime_minutes", 4, || {
-                    notes::entry(client, e, "downtime_minutes", 4, 0.0)
+                // No downtime data: shift hours − recorded run time (3), else 0 (4), or 30
+                // minutes (5) where the client switched `assume_30` on (it answers instead of
+                // `assume_zero`, which always answers).
+                let (minutes, level) = match e.r {
+                    Some(r) => (((h - r) * 60.0).max(0.0), 3),
+                    None if assume_30 => (30.0, 5),
+                    None => (0.0, 4),
+                };
+                a.provenance.add_noted("downtime_minutes", level, || {
+                    notes::entry(client, e, "downtime_minutes", level, minutes)
                 });
-                sums.assumed_zero_downtime += 1;
+                sums.lost += minutes / 60.0 * n;
+                sums.assumed_zero_downtime += u64::from(level == 4);
             }
         },
     }

@@ -23,7 +23,15 @@ pub fn entry(client: &str, e: &Entry, chain: &str, level: u8, value: f64) -> Not
             format!("settings {client}.default_cycle_time_hours")
         }
         ("production.units_defective", 2) => format!("QUALITY {} {line_shift}", e.wo),
+        ("downtime_minutes", 3) => format!(
+            "shift hours − recorded run time of {} {line_shift} (no downtime recorded)",
+            e.wo
+        ),
         ("downtime_minutes", 4) => format!("no downtime recorded for {} {line_shift}", e.wo),
+        ("downtime_minutes", 5) => format!(
+            "no downtime recorded for {} {line_shift}: 30 minutes (assume_30 switched on)",
+            e.wo
+        ),
         _ => chains::strategy(chain, level).1.to_owned(),
     };
     Note {

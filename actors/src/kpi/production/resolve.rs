@@ -3,6 +3,7 @@
 use super::facts::WindowFacts;
 use super::history::History;
 use super::rows::{Entry, ShiftStandard, default_employees};
+use crate::kpi::inputs::InferenceSettings;
 
 /// What the line-shift contributes to each of its entries' chains.
 pub struct LineShift<'a> {
@@ -15,8 +16,8 @@ pub struct LineShift<'a> {
     pub shared_hours: f64,
     /// Attendance roster share for each output entry with blank employees (0 = no roster).
     pub roster_share: f64,
-    /// Default cycle time of the settings in force at the end of the line-shift's date.
-    pub default_cycle_time_hours: f64,
+    /// The inference settings in force at the end of the line-shift's date.
+    pub settings: &'a InferenceSettings,
 }
 
 /// A value and the level of the strategy that produced it.
@@ -52,7 +53,7 @@ impl Resolver<'_> {
             (ls.roster_share, 2)
         } else if let Some(st) = ls.standard {
             (st.employees, 3)
-        } else if let Some(avg) = self.history.employees(ls.shift, ls.date) {
+        } else if let Some(avg) = self.history.employees(ls.shift, ls.date, ls.settings) {
             (avg, 4)
         } else {
             (default_employees(ls.shift), 5)
@@ -61,19 +62,25 @@ impl Resolver<'_> {
             (l, 1)
         } else if let Some(line) = e.line_standard {
             (line * n.0, 2)
-        } else if let Some(hist) = self.history.cycle_time(e.style.as_deref(), &e.date, true) {
+        } else if let Some(hist) =
+            self.history
+                .cycle_time(e.style.as_deref(), &e.date, true, ls.settings)
+        {
             (hist, 3)
         } else {
-            (ls.default_cycle_time_hours, 4)
+            (ls.settings.default_cycle_time_hours, 4)
         };
         let line = if let Some(line) = e.line_standard {
             (line, 1)
         } else if let Some(l) = e.labour_standard.filter(|_| n.0 > 0.0) {
             (l / n.0, 2)
-        } else if let Some(hist) = self.history.cycle_time(e.style.as_deref(), &e.date, false) {
+        } else if let Some(hist) =
+            self.history
+                .cycle_time(e.style.as_deref(), &e.date, false, ls.settings)
+        {
             (hist, 3)
         } else {
-            (ls.default_cycle_time_hours / n.0.max(1.0), 4)
+            (ls.settings.default_cycle_time_hours / n.0.max(1.0), 4)
         };
         let r = match e.r {
             Some(r) => (r, 1),
