@@ -475,6 +475,38 @@ fn operation(
     op
 }
 
+/// `settings.inference.chains`: one optional list per chain key of kpis.md §5.2, each naming
+/// strategies of that chain only. Naming an off-by-default strategy switches it on; built-in
+/// strategies always run in their built-in order.
+fn inference_chains_schema() -> Value {
+    use kpi_engine::kpi::chains::{CHAINS, OFF_BY_DEFAULT};
+    let props: Map<String, Value> = CHAINS
+        .iter()
+        .map(|(key, steps)| {
+            let mut names: Vec<&str> = steps.iter().map(|s| s.1).collect();
+            names.dedup();
+            let off: Vec<&str> = OFF_BY_DEFAULT
+                .iter()
+                .filter(|(chain, _)| chain == key)
+                .map(|(_, strategy)| *strategy)
+                .collect();
+            let description = if off.is_empty() {
+                "built-in strategies, always on in this order".to_owned()
+            } else {
+                format!(
+                    "built-in strategies in this order; off by default: {}",
+                    off.join(", ")
+                )
+            };
+            let schema = json!({"type": "array", "uniqueItems": true, "description": description,
+                "items": {"type": "string", "enum": names}});
+            ((*key).to_owned(), schema)
+        })
+        .collect();
+    json!({"type": "object", "additionalProperties": false, "properties": props,
+        "description": "Chain key → strategies (kpis.md §5.2); an unknown key or strategy is a 422"})
+}
+
 fn path_params(path: &str) -> Vec<Value> {
     path.split('/')
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
@@ -492,12 +524,31 @@ fn build() -> Value {
             "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "request_id": {"type": "string"},
                 "details": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}, "line": {"type": "integer"}, "code": {"type": "string"}}}}}}}}),
     );
+    // Settings: the chain keys and their strategies are a fixed list (clarification).
+    schemas.insert("InferenceChains".into(), inference_chains_schema());
+    schemas.insert(
+        "SettingsVersionBody".into(),
+        json!({"type": "object", "required": ["settings"], "additionalProperties": false, "properties": {
+            "settings": {"type": "object", "description": "Sections to replace (domain.md §6); the rest is kept",
+                "properties": {"inference": {"type": "object", "properties": {
+                    "history_days": {"type": "integer", "minimum": 1, "maximum": 366},
+                    "min_history_points": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    "lead_time_days": {"type": "integer", "minimum": 0, "maximum": 365},
+                    "chains": {"$ref": "#/components/schemas/InferenceChains"}}}}},
+            "effective_from": {"type": "string", "format": "date", "description": "Today or later in the client's time zone; from the start of that day there"},
+            "comment": {"type": "string"}}}),
+    );
     let mut add = |method: &str, path: String, op: Value| {
         let entry = paths.entry(path).or_insert_with(|| json!({}));
         entry[method] = op;
     };
     for (method, path, summary, tag, auth, body, status) in ROUTES {
-        let body = body.then(|| json!({"type": "object"}));
+        let body = body.then(|| match (*method, *path) {
+            ("put", "/api/clients/{client_id}/settings") => {
+                json!({"$ref": "#/components/schemas/SettingsVersionBody"})
+            }
+            _ => json!({"type": "object"}),
+        });
         add(
             method,
             path.to_string(),

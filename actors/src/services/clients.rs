@@ -672,11 +672,26 @@ pub fn validate_sections(sections: &Map<String, Value>) -> Vec<FieldError> {
                 continue;
             }
         };
-        if k == "inference"
-            && let Some(chains) = v.get("chains")
-        {
-            for (sub, message) in crate::kpi::chains::check_setting(chains) {
-                errors.push(FieldError::new(format!("{path}.{sub}"), message));
+        if k == "inference" {
+            if let Some(chains) = v.get("chains") {
+                for (sub, message) in crate::kpi::chains::check_setting(chains) {
+                    errors.push(FieldError::new(format!("{path}.{sub}"), message));
+                }
+            }
+            // History parameters: whole numbers in a range that keeps date arithmetic sane.
+            for (sub, min, max) in [
+                ("history_days", 1, 366),
+                ("min_history_points", 1, 1000),
+                ("lead_time_days", 0, 365),
+            ] {
+                if let Some(x) = v.get(sub)
+                    && !x.as_i64().is_some_and(|n| (min..=max).contains(&n))
+                {
+                    errors.push(FieldError::new(
+                        format!("{path}.{sub}"),
+                        format!("must be a whole number from {min} to {max}"),
+                    ));
+                }
             }
         }
         if ok && k == "report" {
