@@ -13,6 +13,7 @@ mod isolation;
 mod kpi_chain_eval;
 mod kpi_chain_settings;
 mod kpi_explain;
+mod kpi_floaters;
 mod kpi_timezones;
 mod kpis;
 mod kpis_all;

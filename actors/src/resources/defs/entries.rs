@@ -3,7 +3,7 @@
 use super::SHIFT_TYPES;
 use super::entry_rules::{
     check_attendance, check_coverage, check_defect, check_downtime, check_hold, check_production,
-    check_quality, hold_after_write, present_downtime,
+    check_quality, floater_after_write, hold_after_write, present_downtime,
 };
 use crate::domain::Role;
 use crate::resources::{
@@ -336,6 +336,7 @@ pub static ATTENDANCE: Resource = Resource {
         entered_by: &["recorded_by_user_id"],
     }),
     check: check_attendance,
+    after_write: floater_after_write,
     ..ENTRY
 };
 
@@ -376,6 +377,7 @@ pub static COVERAGE: Resource = Resource {
         entered_by: &["recorded_by_user_id"],
     }),
     check: check_coverage,
+    after_write: floater_after_write,
     ..ENTRY
 };
 

@@ -294,6 +294,39 @@ pub fn sync_work_order_status(
     Ok(())
 }
 
+/// Attendance and coverage rows that name a floater change whether that floater is idle at the
+/// clients it is assigned to (kpis.md §4.4), so those clients' cached KPIs go stale too
+/// (clarification "a write that names a floater also refreshes … the floater's assigned
+/// clients"). Runs in the writer job, so the touch lands with the commit.
+pub(super) fn floater_after_write(
+    conn: &rusqlite::Connection,
+    w: &AfterWrite,
+) -> Result<(), EngineError> {
+    const FIELDS: [&str; 3] = [
+        "employee_id",
+        "covered_by_floating_employee_id",
+        "floating_employee_id",
+    ];
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT assigned_to_client FROM floating_pool \
+         WHERE employee_id = ?1 AND is_active = 1 AND assigned_to_client IS NOT NULL",
+    )?;
+    let mut seen: Vec<&str> = Vec::new();
+    for row in std::iter::once(w.row).chain(w.before) {
+        for id in FIELDS.iter().filter_map(|f| text(row, f)) {
+            if seen.contains(&id) {
+                continue;
+            }
+            seen.push(id);
+            let clients = stmt.query_map([id], |r| r.get::<_, String>(0))?;
+            for client in clients {
+                crate::store::writer::touch(&client?);
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn hold_after_write(
     conn: &rusqlite::Connection,
     w: &AfterWrite,
