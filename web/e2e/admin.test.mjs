@@ -88,6 +88,9 @@ test('create a client and store a new settings version', async () => {
   await page.getByTestId('settings-version').waitFor({ timeout: 15000 });
   await page.getByTestId('target-efficiency').fill('85');
   await page.getByTestId('target-dpmo').fill('');
+  // Inference: a shorter history and the off-by-default 30-minute downtime switched on.
+  await page.getByTestId('history-days').fill('20');
+  await page.getByTestId('switch-assume_30').check();
   await screenshot(page, 'client-settings');
   await page.getByTestId('settings-save').click();
   await page.getByTestId('settings-form').waitFor({ state: 'detached', timeout: 15000 });
@@ -95,6 +98,10 @@ test('create a client and store a new settings version', async () => {
   assert.equal(after.version, before.version + 1);
   assert.equal(after.settings.targets.efficiency, 85);
   assert.equal(after.settings.targets.dpmo, null);
+  assert.equal(after.settings.inference.history_days, 20);
+  assert.equal(after.settings.inference.min_history_points, before.settings.inference.min_history_points);
+  assert.deepEqual(after.settings.inference.chains.downtime_minutes, ['assume_30']);
+  assert.equal(after.settings.inference.chains.total_defects_count, undefined);
   // The new client shows in the selector.
   await waitFor(async () => (await page.locator('[data-testid="client-select"] option[value="E2E-LINE"]').count()) === 1, {
     what: 'the new client in the selector',

@@ -37,3 +37,28 @@ export function errorLines(e: unknown): string[] {
   }
   return [e instanceof Error ? e.message : String(e)];
 }
+
+/// Strategies a client may switch on in `settings.inference.chains` (kpis.md §5.2; built-in
+/// strategies always run, in their built-in order).
+export const OFF_BY_DEFAULT = [
+  { chain: 'downtime_minutes', strategy: 'assume_30' },
+  { chain: 'total_defects_count', strategy: 'defective_x1_5' },
+] as const;
+
+export type Chains = Record<string, string[]>;
+
+/// Whether `strategy` is named (so switched on) in the chains setting.
+export function isSwitchedOn(chains: Chains | undefined, chain: string, strategy: string): boolean {
+  return (chains?.[chain] ?? []).includes(strategy);
+}
+
+/// The chains setting with `strategy` of `chain` switched on or off; other names are kept, an
+/// emptied list is dropped. Returns a new object.
+export function withSwitch(chains: Chains | undefined, chain: string, strategy: string, on: boolean): Chains {
+  const out: Chains = { ...(chains ?? {}) };
+  const list = (out[chain] ?? []).filter((s) => s !== strategy);
+  if (on) list.push(strategy);
+  if (list.length) out[chain] = list;
+  else delete out[chain];
+  return out;
+}

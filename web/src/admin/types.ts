@@ -40,6 +40,12 @@ export interface ClientSettings {
     default_cycle_time_hours?: number;
     default_opportunities_per_unit?: number | null;
     excluded_absence_types?: string[];
+    inference?: {
+      history_days?: number;
+      min_history_points?: number;
+      lead_time_days?: number;
+      chains?: Record<string, string[]>;
+    };
   };
   scheduled: { version: number; effective_from: string }[];
 }
