@@ -46,26 +46,39 @@ pub fn test_config(dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
 
 /// A running server with an empty database and no user yet.
 pub async fn spawn_bare(extra: &[(&str, &str)]) -> TestApp {
+    spawn_bare_with_engine(extra).await.0
+}
+
+/// `spawn_bare`, plus the server's engine, for tests that drive a job themselves (a gauge
+/// refresh, the watchdog, the daily mail) instead of waiting for its interval.
+pub async fn spawn_bare_with_engine(extra: &[(&str, &str)]) -> (TestApp, kpi_engine::Engine) {
     let dir = tempfile::tempdir().unwrap();
     let app = Application::build(test_config(dir.path(), extra))
         .await
         .expect("app builds");
+    let engine = app.engine().clone();
     let port = app.port();
     actix_web::rt::spawn(app.run_until_stopped());
-    TestApp {
+    let app = TestApp {
         base: format!("http://127.0.0.1:{port}"),
         http: Client::new(),
         dir,
         admin: String::new(),
-    }
+    };
+    (app, engine)
+}
+
+/// `spawn_app` (one logged-in ADMIN), plus the server's engine.
+pub async fn spawn_app_with_engine(extra: &[(&str, &str)]) -> (TestApp, kpi_engine::Engine) {
+    let (mut app, engine) = spawn_bare_with_engine(extra).await;
+    app.register_admin().await;
+    (app, engine)
 }
 
 /// A running server with one ADMIN (`admin` / ADMIN_PASSWORD), logged in.
 pub async fn spawn_app() -> TestApp {
     let mut app = spawn_bare(&[]).await;
-    let res = app.post("/api/auth/register", None, &json!({"username": "admin", "password": ADMIN_PASSWORD, "email": "admin@example.com", "role": "ADMIN"})).await;
-    assert_eq!(res.status(), StatusCode::CREATED, "first-run register");
-    app.admin = app.login("admin", ADMIN_PASSWORD).await;
+    app.register_admin().await;
     app
 }
 
@@ -125,6 +138,13 @@ impl TestApp {
         assert_eq!(res.status(), StatusCode::OK, "login {username}");
         let body: Value = res.json().await.unwrap();
         body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// First-run registration of the ADMIN (`admin` / ADMIN_PASSWORD), then its login.
+    pub async fn register_admin(&mut self) {
+        let res = self.post("/api/auth/register", None, &json!({"username": "admin", "password": ADMIN_PASSWORD, "email": "admin@example.com", "role": "ADMIN"})).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "first-run register");
+        self.admin = self.login("admin", ADMIN_PASSWORD).await;
     }
 
     pub async fn create_client(&self, id: &str) -> Value {

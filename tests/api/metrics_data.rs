@@ -1,7 +1,7 @@
 //! /metrics after data entry (operations.md §5): ingest row counters per resource, channel and
 //! outcome; data freshness per client and resource; KPI value and confidence per client.
 use crate::helpers::*;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 /// The value of the sample of `name` carrying every label of `labels`.
@@ -19,24 +19,8 @@ fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 
 #[actix_web::test]
 async fn data_entry_shows_in_metrics() {
-    // Built here rather than with spawn_app: the test calls the engine's gauge refresh itself
-    // instead of waiting 5 minutes for the interval.
-    let dir = tempfile::tempdir().unwrap();
-    let built = kpi_ops::Application::build(test_config(dir.path(), &[]))
-        .await
-        .unwrap();
-    let engine = built.engine().clone();
-    let base = format!("http://127.0.0.1:{}", built.port());
-    actix_web::rt::spawn(built.run_until_stopped());
-    let mut app = TestApp {
-        base,
-        http: Client::new(),
-        dir,
-        admin: String::new(),
-    };
-    let res = app.post("/api/auth/register", None, &json!({"username": "admin", "password": ADMIN_PASSWORD, "email": "admin@example.com", "role": "ADMIN"})).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    app.admin = app.login("admin", ADMIN_PASSWORD).await;
+    // With the engine: the test calls the gauge refresh itself instead of waiting 5 minutes.
+    let (app, engine) = spawn_app_with_engine(&[]).await;
 
     app.create_client("MET-A").await;
     app.master_data("MET-A", "WO-MET-1", Some(0.25), Some(0.25))

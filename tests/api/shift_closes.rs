@@ -433,7 +433,6 @@ async fn audit_rows_name_the_request_that_wrote_them() {
 /// client whose 1st shift runs 07:00–17:00 Monday to Friday (seeded), grace 120 minutes.
 #[actix_web::test]
 async fn watchdog_opens_findings_for_missing_shift_data_and_closes_them_when_it_arrives() {
-    let dir = tempfile::tempdir().unwrap();
     // E-mail on, towards a port nobody listens on: queued watchdog mail stays in the outbox.
     let smtp = [
         ("SMTP_HOST", "127.0.0.1"),
@@ -441,21 +440,7 @@ async fn watchdog_opens_findings_for_missing_shift_data_and_closes_them_when_it_
         ("SMTP_FROM", "kpi@example.com"),
         ("SMTP_TLS", "none"),
     ];
-    let built = kpi_ops::Application::build(test_config(dir.path(), &smtp))
-        .await
-        .unwrap();
-    let engine = built.engine().clone();
-    let base = format!("http://127.0.0.1:{}", built.port());
-    actix_web::rt::spawn(built.run_until_stopped());
-    let mut app = TestApp {
-        base,
-        http: reqwest::Client::new(),
-        dir,
-        admin: String::new(),
-    };
-    let res = app.post("/api/auth/register", None, &json!({"username": "admin", "password": ADMIN_PASSWORD, "email": "admin@example.com", "role": "ADMIN"})).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    app.admin = app.login("admin", ADMIN_PASSWORD).await;
+    let (app, engine) = spawn_app_with_engine(&smtp).await;
     let res = app
         .post(
             "/api/clients",
