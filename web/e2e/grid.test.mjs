@@ -57,7 +57,11 @@ async function rowCount(page) {
 /// dropped first, so every test starts from the stored data alone.
 async function openGrid(page, resource = 'production', { keepDrafts = false } = {}) {
   if (!keepDrafts && page.url().startsWith(server.url)) {
+    // The grid keeps its unsaved rows as drafts when the page goes away (beforeunload), so a
+    // test that failed before saving would hand its rows to the next one: stop that listener
+    // (a capturing one on window runs first) and drop the drafts already kept.
     await page.evaluate(() => {
+      window.addEventListener('beforeunload', (e) => e.stopImmediatePropagation(), true);
       for (const k of Object.keys(localStorage)) if (k.startsWith('kpi.grid.draft.')) localStorage.removeItem(k);
     });
   }
@@ -149,11 +153,12 @@ test('paste three rows from the clipboard and confirm them in one read-back', as
   await openGrid(page);
   const day = daysAgo(3);
   const [y, m, d] = day.split('-');
-  // Spreadsheet text: CRLF rows, trailing newline, a quoted multi-line note, a local date and a
+  // Spreadsheet text: CRLF rows, trailing newline, a quoted multi-line note, a local date (the
+  // browser is en-US: month first, which decides 12/05 whenever the day is 12 or less) and a
   // decimal comma (converted to ISO before the read-back).
   const tsv =
     `${workOrder}\t\t${day}\tOTHER\tE2E-OP1\t11\t1\t2,5\t4\r\n` +
-    `${workOrder}\t\t${d}/${m}/${y}\tother\tE2E-OP2\t12\t0\t1.5\t4\r\n` +
+    `${workOrder}\t\t${m}/${d}/${y}\tother\tE2E-OP2\t12\t0\t1.5\t4\r\n` +
     `${workOrder}\t\t${day}\tOTHER\tE2E-OP3\t13\t2\t3\t4\r\n`;
   await page.evaluate((t) => navigator.clipboard.writeText(t), tsv);
   const start = await blankRowIndex(page);

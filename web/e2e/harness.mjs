@@ -126,6 +126,8 @@ export async function launchBrowser({ viewport = { width: 1366, height: 900 } } 
     executablePath: CHROMIUM,
     headless: true,
     viewport,
+    // A fixed locale: local dates and decimals in the tests are written the en-US way.
+    locale: 'en-US',
     acceptDownloads: true,
     args: [
       '--no-sandbox',
