@@ -220,3 +220,46 @@ async fn reports_follow_the_read_roles_and_tenant_scope() {
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid_range")
     );
 }
+
+/// "Why did it change" (operations.md §7, first version): the report day against the previous
+/// day with data — KPI moves and status changes, the largest downtime change by reason.
+#[actix_web::test]
+async fn daily_pdf_says_why_it_changed_against_the_previous_day_with_data() {
+    let app = spawn_app().await;
+    app.create_client("WHY").await;
+    app.master_data("WHY", "WHY-WO", Some(0.25), Some(0.025))
+        .await;
+    let day = client_today() - chrono::Days::new(3);
+    let before = day - chrono::Days::new(2); // the day between has no data
+    for (date, units) in [(before, 100), (day, 150)] {
+        let body = json!({"client_id": "WHY", "work_order_id": "WHY-WO", "shift_date": date.to_string(),
+            "shift_type": "SHIFT_1ST", "units_produced": units, "employees_assigned": 10,
+            "shift_hours_scheduled": 9, "run_time_hours": 9});
+        let res = app.post("/api/production", Some(&app.admin), &body).await;
+        expect_status(res, StatusCode::CREATED, "production").await;
+    }
+    let body = json!({"client_id": "WHY", "work_order_id": "WHY-WO", "shift_date": day.to_string(),
+        "shift_type": "SHIFT_1ST", "downtime_reason": "EQUIPMENT_FAILURE", "downtime_duration_minutes": 90});
+    let res = app.post("/api/downtime", Some(&app.admin), &body).await;
+    expect_status(res, StatusCode::CREATED, "downtime").await;
+    let res = app
+        .get(
+            &format!("/api/clients/WHY/reports/daily.pdf?date={day}"),
+            Some(&app.admin),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = pdf_text(&res.bytes().await.unwrap());
+    // Efficiency 100 × 0.25 ÷ 90 = 27.78 % → 150 × 0.25 ÷ 90 = 41.67 %; availability 100 % → the
+    // whole crew stopped 90 minutes: 1 − 15 ÷ 90 = 83.33 % (target 90: on → off target).
+    for needle in [
+        "Why did it change".to_owned(),
+        format!("Compared with {before}:"),
+        "Efficiency rose 13.89 points (27.78% → 41.67%).".to_owned(),
+        "Availability fell 16.67 points (100% → 83.33%), now off target (was on target)."
+            .to_owned(),
+        "Largest downtime change: EQUIPMENT_FAILURE +1.5 h (0 h → 1.5 h).".to_owned(),
+    ] {
+        assert!(text.contains(&needle), "PDF lacks {needle:?}:\n{text}");
+    }
+}

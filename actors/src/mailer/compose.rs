@@ -1,6 +1,6 @@
 //! The report e-mail (operations.md §6): subject `Daily KPI Report - <client> - <Month DD, YYYY>`,
-//! a text and an HTML body with the KPI table (value, target, status, estimated mark) and a
-//! dashboard link. Bodies are built here once, when the message is queued.
+//! a text and an HTML body with the KPI table (value, target, status, estimated mark), the "why
+//! did it change" summary and a dashboard link. Bodies are built here once, when the message is queued.
 use crate::reports::{DailyReport, format_value, label, number, status_label};
 
 pub fn subject(r: &DailyReport) -> String {
@@ -40,6 +40,10 @@ pub fn text(r: &DailyReport, dashboard: &str) -> String {
             "{kpi:<18} {value:<28} target {target:<8} {status}\n"
         ));
     }
+    out.push_str("\nWhy did it change\n");
+    for sentence in &r.why {
+        out.push_str(&format!("- {sentence}\n"));
+    }
     out.push_str(&format!(
         "\nThe PDF report is attached. Dashboard: {dashboard}/\n"
     ));
@@ -68,9 +72,45 @@ pub fn html(r: &DailyReport, dashboard: &str) -> String {
         }
         out.push_str("</tr>");
     }
+    out.push_str("</table><h3>Why did it change</h3><ul>");
+    for sentence in &r.why {
+        out.push_str(&format!("<li>{}</li>", esc(sentence)));
+    }
+    out.push_str("</ul>");
     out.push_str(&format!(
-        "</table><p>The PDF report is attached. <a href=\"{0}/\">Open the dashboard</a></p></body></html>",
+        "<p>The PDF report is attached. <a href=\"{0}/\">Open the dashboard</a></p></body></html>",
         esc(dashboard)
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::ReportClient;
+
+    #[test]
+    fn bodies_carry_the_why_summary_escaped_in_html() {
+        let r = DailyReport {
+            client: ReportClient {
+                client_id: "L-1".into(),
+                client_name: "Line <1>".into(),
+                timezone: "UTC".into(),
+            },
+            date: chrono::NaiveDate::from_ymd_opt(2025, 12, 15).unwrap(),
+            generated_at: "2025-12-16T08:00:00Z".into(),
+            kpis: vec![],
+            trends: vec![],
+            why: vec![
+                "Compared with 2025-12-14:".into(),
+                "OEE fell 4.2 points (80% → 75.8%) & more.".into(),
+            ],
+        };
+        let text = text(&r, "https://kpi.example.com");
+        assert!(text.contains("Why did it change\n- Compared with 2025-12-14:\n- OEE fell"));
+        let html = html(&r, "https://kpi.example.com");
+        assert!(html.contains("<h3>Why did it change</h3><ul><li>Compared with 2025-12-14:</li>"));
+        assert!(html.contains("<li>OEE fell 4.2 points (80% → 75.8%) &amp; more.</li>"));
+        assert!(html.contains("Line &lt;1&gt;"));
+    }
 }

@@ -5,6 +5,7 @@ pub mod chart;
 pub mod clock;
 pub mod fonts;
 pub mod pdf;
+pub mod why;
 pub mod xlsx;
 
 use crate::kpi::result::KpiResult;
@@ -44,6 +45,8 @@ pub struct DailyReport {
     pub kpis: Vec<(String, KpiResult)>,
     /// (kpi, one value per day oldest first, target of the report day).
     pub trends: Vec<Trend>,
+    /// "Why did it change": plain sentences against the previous day with data.
+    pub why: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

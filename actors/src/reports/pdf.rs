@@ -160,6 +160,22 @@ fn wrap(line: &str, width: usize) -> Vec<String> {
     out
 }
 
+/// "Why did it change": the sentences of `why`, wrapped.
+fn why_section(s: &mut Surface, r: &DailyReport, mut y: f32) -> f32 {
+    text(s, LEFT, y, 10.0, true, Ink::Text, "Why did it change");
+    y += 14.0;
+    for sentence in &r.why {
+        for part in wrap(sentence, 110) {
+            if y > H - 60.0 {
+                return y;
+            }
+            text(s, LEFT, y, 8.0, false, Ink::Text, &part);
+            y += 11.0;
+        }
+    }
+    y + 8.0
+}
+
 /// Footnotes: each estimated KPI with its inferred inputs, level, confidence and review flag.
 fn footnotes(s: &mut Surface, r: &DailyReport, mut y: f32) -> f32 {
     let estimated: Vec<_> = r
@@ -265,6 +281,7 @@ pub fn render(r: &DailyReport) -> Result<Vec<u8>, String> {
         let mut s = page.surface();
         let y = header(&mut s, r);
         let y = kpi_table(&mut s, r, y);
+        let y = why_section(&mut s, r, y);
         footnotes(&mut s, r, y);
         footer(&mut s, r, 1);
         s.finish();

@@ -8,6 +8,7 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::kpi::inputs::{Filters, Window};
 use crate::kpi::result::KpiResult;
+use crate::reports::why::WhyInputs;
 use crate::reports::{
     self, DailyReport, KpiWorkbook, RawSheet, ReportClient, TREND_DAYS, TREND_KPIS, Trend,
 };
@@ -143,12 +144,63 @@ impl Engine {
                     .and_then(|(_, k)| k.target),
             })
             .collect();
+        let why = self.why_inputs(client_id, date, from, &per_day).await?;
+        let why = reports::why::sentences(&kpis, &why);
         Ok(DailyReport {
             client,
             date,
             generated_at: now_ts(),
             kpis,
             trends,
+            why,
+        })
+    }
+
+    /// The comparison of "why did it change": the latest earlier day of the trend range with
+    /// data (a value of any KPI but WIP aging, which every day with open orders has), downtime
+    /// hours by reason on both days, and the report day's late orders (its OTD details).
+    async fn why_inputs(
+        &self,
+        client_id: &str,
+        date: NaiveDate,
+        from: NaiveDate,
+        per_day: &[Vec<(String, KpiResult)>],
+    ) -> Result<WhyInputs, EngineError> {
+        let has_data = |kpis: &[(String, KpiResult)]| {
+            kpis.iter()
+                .any(|(n, k)| n != "wip_aging" && k.value.is_some())
+        };
+        let previous = per_day
+            .iter()
+            .enumerate()
+            .take(per_day.len().saturating_sub(1))
+            .rev()
+            .find(|(_, kpis)| has_data(kpis))
+            .map(|(i, kpis)| (from + Days::new(i as u64), kpis.clone()));
+        let late_orders = per_day
+            .last()
+            .and_then(|kpis| kpis.iter().find(|(n, _)| n == "otd"))
+            .and_then(|(_, k)| k.details.get("late"))
+            .and_then(Value::as_array)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let downtime = match &previous {
+            Some((prev, _)) => {
+                let (id, day, prev) = (client_id.to_owned(), date.to_string(), prev.to_string());
+                self.read(move |c| downtime_by_reason(c, &id, &day, &prev))
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        Ok(WhyInputs {
+            previous,
+            downtime,
+            late_orders,
         })
     }
 
@@ -280,4 +332,26 @@ fn value_of(day: &[(String, KpiResult)], kpi: &str) -> Option<f64> {
     day.iter()
         .find(|(n, _)| n == kpi)
         .and_then(|(_, k)| k.value)
+}
+
+/// Downtime hours by reason on `day` and on `prev` (reason unknown → OTHER).
+fn downtime_by_reason(
+    c: &rusqlite::Connection,
+    client: &str,
+    day: &str,
+    prev: &str,
+) -> Result<Vec<(String, f64, f64)>, EngineError> {
+    let mut stmt = c.prepare_cached(
+        "SELECT coalesce(downtime_reason, 'OTHER'), \
+                sum(CASE WHEN shift_date = ?2 THEN downtime_duration_minutes ELSE 0 END) / 60.0, \
+                sum(CASE WHEN shift_date = ?3 THEN downtime_duration_minutes ELSE 0 END) / 60.0 \
+         FROM downtime_entries WHERE client_id = ?1 AND is_active = 1 AND shift_date IN (?2, ?3) \
+         GROUP BY 1 ORDER BY 1",
+    )?;
+    let rows = stmt
+        .query_map(rusqlite::params![client, day, prev], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .map_err(StoreError::from)?;
+    Ok(rows.collect::<Result<_, _>>().map_err(StoreError::from)?)
 }
