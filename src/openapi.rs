@@ -327,6 +327,15 @@ pub const ROUTES: &[Route] = &[
     ),
     (
         "get",
+        "/api/clients/{client_id}/losses",
+        "Losses in money (kpis.md §4.16): {currency, items [{category downtime|speed|defects, group_by shift_type|product_id, group, amount, estimated}], top [5 largest by product]}; costs not set → currency null, no items",
+        "kpis",
+        true,
+        false,
+        200,
+    ),
+    (
+        "get",
         "/api/kpi-scripts",
         "Formula scripts: current global version of each KPI and the overrides of visible clients; every role",
         "kpi-scripts",

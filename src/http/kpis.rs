@@ -19,7 +19,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/api/clients/{client_id}/kpis/{name}/explain",
             web::get().to(kpi_explain),
         )
-        .route("/api/kpis/overview", web::get().to(overview));
+        .route("/api/kpis/overview", web::get().to(overview))
+        .route(
+            "/api/clients/{client_id}/losses",
+            web::get().to(client_losses),
+        );
 }
 
 #[derive(Deserialize)]
@@ -52,6 +56,24 @@ async fn client_kpis(
         state
             .engine
             .client_kpis(&auth.0, client_id, window, filters)
+            .await?,
+    ))
+}
+
+/// The money view of losses (kpis.md §4.16) over a KPI window.
+async fn client_losses(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    q: web::Query<KpiQuery>,
+) -> ApiResult<HttpResponse> {
+    let client_id = path.into_inner();
+    let today = state.engine.client_today(&client_id).await?;
+    let window = resolve_window_at(q.from.as_deref(), q.to.as_deref(), today)?;
+    Ok(HttpResponse::Ok().json(
+        state
+            .engine
+            .client_losses(&auth.0, client_id, window)
             .await?,
     ))
 }

@@ -234,6 +234,7 @@ async fn foreign_client_in_path_or_parameter_is_403_unknown_is_404() {
             format!("/api/clients/{c}"),
             format!("/api/clients/{c}/settings"),
             format!("/api/clients/{c}/kpis"),
+            format!("/api/clients/{c}/losses"),
             format!("/api/production?client_id={c}"),
             format!("/api/products?client_id={c}"),
             format!("/api/work-orders?client_id={c}"),
@@ -966,6 +967,7 @@ async fn every_protected_route_needs_a_token() {
                 json!({"settings": {"otd_mode": "OTD"}}),
             ),
             ("GET", format!("/api/clients/{c}/kpis"), Value::Null),
+            ("GET", format!("/api/clients/{c}/losses"), Value::Null),
             ("GET", format!("/api/production?client_id={c}"), Value::Null),
         ]);
     }

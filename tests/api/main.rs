@@ -14,6 +14,7 @@ mod kpi_chain_eval;
 mod kpi_chain_settings;
 mod kpi_explain;
 mod kpi_floaters;
+mod kpi_losses;
 mod kpi_timezones;
 mod kpis;
 mod kpis_all;

@@ -14,6 +14,7 @@ pub mod kpi_explain;
 pub mod kpi_views;
 pub mod kpis;
 pub mod lifecycle;
+pub mod losses;
 pub mod mail;
 pub mod password;
 pub mod record_permits;

@@ -3,6 +3,7 @@
 //! production entries, grouped by line-shift, every input resolved by `resolve`.
 mod facts;
 mod history;
+pub mod losses;
 mod notes;
 mod resolve;
 pub(in crate::kpi) mod rows;
@@ -29,6 +30,8 @@ pub struct ProductionInputs {
     pub availability: KpiInputs,
     pub quality_rate: KpiInputs,
     pub production_hours: KpiInputs,
+    /// Hour and unit terms of the money view of losses (kpis.md §4.16).
+    pub losses: losses::Losses,
 }
 
 /// Running sums of one pass.
@@ -136,6 +139,7 @@ pub fn gather(
                 continue;
             }
             add_efficiency_performance(&mut out, &mut sums, client, e, &v);
+            out.losses.entry(&facts, e, &v, settings.downtime_assume_30);
             out.quality_rate.provenance.add("units_produced", 1);
             out.quality_rate
                 .provenance
@@ -157,15 +161,21 @@ pub fn gather(
             }
         }
         if line_terms {
-            if facts.any_floater {
-                sums.floater_hours += idle_floaters(c, client, date, shift)? * hours;
-            }
-            sums.absence_hours += facts.uncovered_absence_hours(date, shift, hours);
+            let floater_hours = if facts.any_floater {
+                idle_floaters(c, client, date, shift)? * hours
+            } else {
+                0.0
+            };
+            let absence_hours = facts.uncovered_absence_hours(date, shift, hours);
+            sums.floater_hours += floater_hours;
+            sums.absence_hours += absence_hours;
+            out.losses.line_shift(shift, floater_hours, absence_hours);
         }
     }
     if line_terms {
         add_orphan_downtime(
             &mut out.availability,
+            &mut out.losses,
             &mut sums,
             (&facts, client),
             &entries,
@@ -273,11 +283,7 @@ fn add_availability(
                 // No downtime data: shift hours − recorded run time (3), else 0 (4), or 30
                 // minutes (5) where the client switched `assume_30` on (it answers instead of
                 // `assume_zero`, which always answers).
-                let (minutes, level) = match e.r {
-                    Some(r) => (((h - r) * 60.0).max(0.0), 3),
-                    None if assume_30 => (30.0, 5),
-                    None => (0.0, 4),
-                };
+                let (minutes, level) = losses::chain_minutes(e, h, assume_30);
                 a.provenance.add_noted("downtime_minutes", level, || {
                     notes::entry(client, e, "downtime_minutes", level, minutes)
                 });
@@ -293,6 +299,7 @@ fn add_availability(
 /// hours (shift hours × standard employees, level 3).
 fn add_orphan_downtime(
     a: &mut KpiInputs,
+    losses: &mut losses::Losses,
     sums: &mut Sums,
     (facts, client): (&WindowFacts, &str),
     entries: &[Entry],
@@ -316,11 +323,17 @@ fn add_orphan_downtime(
             continue;
         }
         let standard = standards.get(shift.as_str()).copied();
+        let hours = standard.map_or(system_hours(shift), |st| st.hours);
+        let crew = standard.map_or(rows::default_employees(shift), |st| st.employees);
+        // Money losses count every shift; availability only planned ones.
+        let lost: f64 = rows
+            .iter()
+            .map(|(minutes, affected)| minutes / 60.0 * affected.map_or(crew, |x| x as f64))
+            .sum();
+        losses.orphan_downtime(shift, lost, rows.iter().any(|(_, a)| a.is_none()));
         if standard.map_or(system_overtime(shift), |st| st.overtime) {
             continue;
         }
-        let hours = standard.map_or(system_hours(shift), |st| st.hours);
-        let crew = standard.map_or(rows::default_employees(shift), |st| st.employees);
         for (minutes, affected) in rows {
             a.provenance.add("downtime_minutes", 1);
             let level = if affected.is_some() { 1 } else { 3 };
