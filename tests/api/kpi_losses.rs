@@ -139,7 +139,9 @@ async fn losses_in_money_by_shift_and_product() {
 
     // Tenant rules as every KPI read.
     app.create_client("OTHER").await;
-    let outsider = app.user_token("loss-op", "OPERATOR_DATAENTRY", &["OTHER"]).await;
+    let outsider = app
+        .user_token("loss-op", "OPERATOR_DATAENTRY", &["OTHER"])
+        .await;
     let res = losses(&app, &outsider, &window).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = app.get("/api/clients/NOPE/losses", Some(&app.admin)).await;

@@ -263,3 +263,44 @@ async fn daily_pdf_says_why_it_changed_against_the_previous_day_with_data() {
         assert!(text.contains(&needle), "PDF lacks {needle:?}:\n{text}");
     }
 }
+
+/// With costs set, the daily PDF lists the day's largest money losses (kpis.md §4.16).
+#[actix_web::test]
+async fn daily_pdf_lists_the_top_losses_when_costs_are_set() {
+    let app = spawn_app().await;
+    app.create_client("TOPL").await;
+    app.master_data("TOPL", "TOPL-WO", Some(0.25), Some(0.025))
+        .await;
+    let res = app
+        .put(
+            "/api/clients/TOPL/settings",
+            Some(&app.admin),
+            &json!({"settings": {"costs": {"currency": "USD", "labour_cost_per_hour": 10}}}),
+        )
+        .await;
+    expect_status(res, StatusCode::OK, "costs").await;
+    // Today (settings resolve at the end of the day, so today sees the new costs): 10 × 9 = 90
+    // person-hours, 100 × 0.25 = 25 standard hours, a 60-minute whole-line stop (10 h lost).
+    let day = client_today();
+    let body = json!({"client_id": "TOPL", "work_order_id": "TOPL-WO", "shift_date": day.to_string(),
+        "shift_type": "SHIFT_1ST", "units_produced": 100, "employees_assigned": 10,
+        "shift_hours_scheduled": 9, "run_time_hours": 8, "downtime_total_minutes": 60});
+    let res = app.post("/api/production", Some(&app.admin), &body).await;
+    expect_status(res, StatusCode::CREATED, "production").await;
+    let res = app
+        .get(
+            &format!("/api/clients/TOPL/reports/daily.pdf?date={day}"),
+            Some(&app.admin),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = pdf_text(&res.bytes().await.unwrap());
+    // Speed (90 − 25 − 10) × 10 = 550; downtime 10 × 10 = 100.
+    for needle in [
+        "Top losses",
+        "Speed loss, product TOPL-WO-P: 550.00 USD",
+        "Downtime loss, product TOPL-WO-P: 100.00 USD",
+    ] {
+        assert!(text.contains(needle), "PDF lacks {needle:?}:\n{text}");
+    }
+}

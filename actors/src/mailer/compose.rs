@@ -1,7 +1,7 @@
 //! The report e-mail (operations.md §6): subject `Daily KPI Report - <client> - <Month DD, YYYY>`,
 //! a text and an HTML body with the KPI table (value, target, status, estimated mark), the "why
 //! did it change" summary and a dashboard link. Bodies are built here once, when the message is queued.
-use crate::reports::{DailyReport, format_value, label, number, status_label};
+use crate::reports::{DailyReport, format_value, label, loss_line, number, status_label};
 
 pub fn subject(r: &DailyReport) -> String {
     format!(
@@ -44,6 +44,12 @@ pub fn text(r: &DailyReport, dashboard: &str) -> String {
     for sentence in &r.why {
         out.push_str(&format!("- {sentence}\n"));
     }
+    if let Some((currency, top)) = &r.top_losses {
+        out.push_str("\nTop losses\n");
+        for item in top {
+            out.push_str(&format!("- {}\n", loss_line(currency, item)));
+        }
+    }
     out.push_str(&format!(
         "\nThe PDF report is attached. Dashboard: {dashboard}/\n"
     ));
@@ -77,6 +83,13 @@ pub fn html(r: &DailyReport, dashboard: &str) -> String {
         out.push_str(&format!("<li>{}</li>", esc(sentence)));
     }
     out.push_str("</ul>");
+    if let Some((currency, top)) = &r.top_losses {
+        out.push_str("<h3>Top losses</h3><ul>");
+        for item in top {
+            out.push_str(&format!("<li>{}</li>", esc(&loss_line(currency, item))));
+        }
+        out.push_str("</ul>");
+    }
     out.push_str(&format!(
         "<p>The PDF report is attached. <a href=\"{0}/\">Open the dashboard</a></p></body></html>",
         esc(dashboard)
@@ -105,6 +118,16 @@ mod tests {
                 "Compared with 2025-12-14:".into(),
                 "OEE fell 4.2 points (80% → 75.8%) & more.".into(),
             ],
+            top_losses: Some((
+                "EUR".into(),
+                vec![crate::services::losses::LossItem {
+                    category: "speed",
+                    group_by: "product_id",
+                    group: "P-1".into(),
+                    amount: 1200.0,
+                    estimated: true,
+                }],
+            )),
         };
         let text = text(&r, "https://kpi.example.com");
         assert!(text.contains("Why did it change\n- Compared with 2025-12-14:\n- OEE fell"));
@@ -112,5 +135,9 @@ mod tests {
         assert!(html.contains("<h3>Why did it change</h3><ul><li>Compared with 2025-12-14:</li>"));
         assert!(html.contains("<li>OEE fell 4.2 points (80% → 75.8%) &amp; more.</li>"));
         assert!(html.contains("Line &lt;1&gt;"));
+        assert!(text.contains("Top losses\n- Speed loss, product P-1: 1200.00 EUR (estimated)\n"));
+        assert!(html.contains(
+            "<h3>Top losses</h3><ul><li>Speed loss, product P-1: 1200.00 EUR (estimated)</li>"
+        ));
     }
 }

@@ -47,6 +47,28 @@ pub struct DailyReport {
     pub trends: Vec<Trend>,
     /// "Why did it change": plain sentences against the previous day with data.
     pub why: Vec<String>,
+    /// The five largest money losses of the day (empty without costs): (currency, items).
+    pub top_losses: Option<(String, Vec<crate::services::losses::LossItem>)>,
+}
+
+/// "Speed loss, product P-1: 1200.00 EUR (estimated)".
+pub fn loss_line(currency: &str, i: &crate::services::losses::LossItem) -> String {
+    format!(
+        "{} loss, {} {}: {:.2} {currency}{}",
+        match i.category {
+            "downtime" => "Downtime",
+            "speed" => "Speed",
+            _ => "Defect",
+        },
+        if i.group_by == "product_id" {
+            "product"
+        } else {
+            "shift"
+        },
+        i.group,
+        i.amount,
+        if i.estimated { " (estimated)" } else { "" }
+    )
 }
 
 #[derive(Debug, Clone)]

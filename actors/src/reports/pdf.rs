@@ -2,7 +2,7 @@
 //! footnotes for estimated values and the formula versions; page 2 = the trend charts.
 //! krilla writes the PDF with our embedded font; nothing is looked up on the host.
 use super::chart::{self, Ink, text};
-use super::{DailyReport, format_value, label, number, status_label};
+use super::{DailyReport, format_value, label, loss_line, number, status_label};
 use crate::kpi::result::KpiResult;
 use krilla::Document;
 use krilla::metadata::Metadata;
@@ -176,6 +176,35 @@ fn why_section(s: &mut Surface, r: &DailyReport, mut y: f32) -> f32 {
     y + 8.0
 }
 
+/// The five largest money losses, when the client has costs set.
+fn losses_section(s: &mut Surface, r: &DailyReport, mut y: f32) -> f32 {
+    let Some((currency, top)) = &r.top_losses else {
+        return y;
+    };
+    text(s, LEFT, y, 10.0, true, Ink::Text, "Top losses");
+    y += 14.0;
+    if top.is_empty() {
+        text(s, LEFT, y, 8.0, false, Ink::Text, "No losses this day.");
+        y += 11.0;
+    }
+    for item in top {
+        if y > H - 60.0 {
+            return y;
+        }
+        text(
+            s,
+            LEFT,
+            y,
+            8.0,
+            false,
+            Ink::Text,
+            &loss_line(currency, item),
+        );
+        y += 11.0;
+    }
+    y + 8.0
+}
+
 /// Footnotes: each estimated KPI with its inferred inputs, level, confidence and review flag.
 fn footnotes(s: &mut Surface, r: &DailyReport, mut y: f32) -> f32 {
     let estimated: Vec<_> = r
@@ -282,6 +311,7 @@ pub fn render(r: &DailyReport) -> Result<Vec<u8>, String> {
         let y = header(&mut s, r);
         let y = kpi_table(&mut s, r, y);
         let y = why_section(&mut s, r, y);
+        let y = losses_section(&mut s, r, y);
         footnotes(&mut s, r, y);
         footer(&mut s, r, 1);
         s.finish();

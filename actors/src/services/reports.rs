@@ -146,6 +146,15 @@ impl Engine {
             .collect();
         let why = self.why_inputs(client_id, date, from, &per_day).await?;
         let why = reports::why::sentences(&kpis, &why);
+        let window = Window {
+            from: date,
+            to: date,
+            today: self.client_today(client_id).await?,
+        };
+        let losses = self
+            .client_losses(caller, client_id.to_owned(), window)
+            .await?;
+        let top_losses = losses.currency.map(|c| (c, losses.top));
         Ok(DailyReport {
             client,
             date,
@@ -153,6 +162,7 @@ impl Engine {
             kpis,
             trends,
             why,
+            top_losses,
         })
     }
 
