@@ -166,6 +166,30 @@ test('the overview lists every client and links to its dashboard', async () => {
   assert.equal(new URL(page.url()).search, '');
 });
 
+test('with costs set, the dashboard lists the largest losses the API ranks', async () => {
+  const { page } = browser;
+  await page.goto(`${server.url}/`);
+  await page.getByTestId('kpi-cards').waitFor({ timeout: 15000 });
+  const client = await page.getByTestId('client-select').inputValue();
+  assert.equal(await page.getByTestId('top-losses').count(), 0, 'no costs, no losses panel');
+  await server.api('PUT', `/api/clients/${client}/settings`, {
+    settings: { costs: { currency: 'EUR', labour_cost_per_hour: 18, scrap_cost_per_unit: 4 } },
+  });
+  const cards = page.getByTestId('kpi-cards');
+  const [from, to] = [await cards.getAttribute('data-from'), await cards.getAttribute('data-to')];
+  const api = await server.api('GET', `/api/clients/${client}/losses?from=${from}&to=${to}`);
+  assert.equal(api.currency, 'EUR');
+  assert.ok(api.top.length > 0, 'the demo data has losses');
+  await page.getByTestId('refresh').click();
+  await page.getByTestId('top-losses').waitFor({ timeout: 15000 });
+  const rows = await page.getByTestId('loss-row').allTextContents();
+  assert.equal(rows.length, api.top.length);
+  const first = api.top[0];
+  const amount = new Intl.NumberFormat('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(first.amount);
+  assert.ok(rows[0].includes(first.group) && rows[0].includes(`${amount} EUR`), `${rows[0]} vs ${JSON.stringify(first)}`);
+  await screenshot(page, 'top-losses');
+});
+
 test('the dashboard fits tablet widths without horizontal scrolling', async () => {
   const { page } = browser;
   for (const size of [{ width: 1024, height: 768 }, { width: 768, height: 1024 }]) {

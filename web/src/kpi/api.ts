@@ -1,6 +1,6 @@
 // KPI requests of the dashboard and overview (api.md §7), typed.
 import { api } from '../api/client';
-import type { ExplainResponse, Granularity, KpiQuery, KpisResponse, OverviewResponse, SeriesResponse } from './types';
+import type { ExplainResponse, Granularity, KpiQuery, KpisResponse, LossesResponse, OverviewResponse, SeriesResponse } from './types';
 
 const base = (clientId: string) => `/api/clients/${encodeURIComponent(clientId)}/kpis`;
 
@@ -18,4 +18,8 @@ export function fetchExplain(clientId: string, name: string, q: KpiQuery): Promi
 
 export function fetchOverview(q: { from?: string; to?: string }): Promise<OverviewResponse> {
   return api.get<OverviewResponse>('/api/kpis/overview', q);
+}
+
+export function fetchLosses(clientId: string, q: { from: string; to: string }): Promise<LossesResponse> {
+  return api.get<LossesResponse>(`/api/clients/${encodeURIComponent(clientId)}/losses`, q);
 }

@@ -4,6 +4,7 @@ import {
   confidencePercent,
   confidenceText,
   defaultRange,
+  formatMoney,
   formatValue,
   inferredTooltip,
   isoDay,
@@ -85,5 +86,13 @@ describe('date window', () => {
 describe('orderKpiNames', () => {
   it('puts known KPIs in dashboard order and unknown ones after', () => {
     expect(orderKpiNames(['ppm', 'zeta', 'oee', 'alpha'])).toEqual(['oee', 'ppm', 'alpha', 'zeta']);
+  });
+});
+
+describe('formatMoney', () => {
+  it('formats money with two decimals and the currency code', () => {
+    expect(formatMoney(1200, 'EUR')).toBe('1,200.00 EUR');
+    expect(formatMoney(1200.5, 'EUR', 'es')).toBe('1200,50 EUR');
+    expect(formatMoney(0.005, 'USD')).toBe('0.01 USD');
   });
 });

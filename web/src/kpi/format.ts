@@ -93,3 +93,10 @@ export function rangeProblem(from: string, to: string): 'invalid_range' | 'range
   if ((b - a) / 86_400_000 + 1 > 366) return 'range_too_large';
   return null;
 }
+
+/// An amount of money in the user's locale: "1,200.00 EUR" (the code, not a symbol: the
+/// currency is the client's setting, not the user's).
+export function formatMoney(amount: number, currency: string, locale = 'en'): string {
+  const n = new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(amount);
+  return `${n} ${currency}`;
+}

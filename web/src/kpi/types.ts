@@ -93,6 +93,21 @@ export interface OverviewResponse {
   clients: { client_id: string; client_name: string; kpis: Record<string, KpiResult> }[];
 }
 
+/// The money view of losses (kpis.md §4.16); `currency` null when the client has no costs set.
+export interface LossItem {
+  category: 'downtime' | 'speed' | 'defects';
+  group_by: 'shift_type' | 'product_id';
+  group: string;
+  amount: number;
+  estimated: boolean;
+}
+
+export interface LossesResponse {
+  currency: string | null;
+  items: LossItem[];
+  top: LossItem[];
+}
+
 /// Window and filters shared by every KPI request of the dashboard.
 export interface KpiQuery {
   from: string;
