@@ -5,12 +5,14 @@
 #   - the per-client dashboard (GET /api/clients/{id}/kpis) for 30 and 365 days, one client and
 #     rotating over every client per request (a lua script: the cache holds N entries),
 #   - the all-client overview (GET /api/kpis/overview) for 365 days (from = today-364, to = today),
-#   - the overview again while a slow writer posts production entries to a few clients (their
-#     cache entries keep being invalidated: the honest number for the overview's p99),
+#   - the overview again while a writer posts production entries to a few clients (their cache
+#     entries keep being invalidated: the honest number for the overview's p99), at one entry a
+#     second and at about 20 a second (one connection, a pause between requests),
 # plus a cold pass (the first request per client after the start, curl timing), the data volume
 # per table, and RSS idle after the load, after the runs and at the peak (VmHWM).
 # Usage: bench/kpi-load.sh [clients=50] [days=365] [seconds=10]
-#   env: CONNS (16), WRITER_CLIENTS (5), WRITER_DELAY_MS (50: ≤ 20 writes/s), PORT (a free one),
+#   env: CONNS (16), WRITER_CLIENTS (5), WRITER_DELAYS ("1000 50": ms between writes, one run
+#        each), PORT (a free one),
 #        CARGO_TARGET_DIR (where the release build lives). Needs wrk, curl, jq, sqlite3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +21,7 @@ NDAYS=${2:-365}
 DURATION=${3:-10}
 CONNS=${CONNS:-16}
 WRITER_CLIENTS=${WRITER_CLIENTS:-5}
-WRITER_DELAY_MS=${WRITER_DELAY_MS:-50}
+WRITER_DELAYS=${WRITER_DELAYS:-1000 50}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --bin kpi-ops >/dev/null 2>&1
 BIN=${CARGO_TARGET_DIR:-target}/release/kpi-ops
@@ -113,20 +115,24 @@ QUERY=$Q30 run "per client rotating over $NCLIENTS, 30 days" -s bench/kpis_rotat
 QUERY=$Q365 run "per client rotating over $NCLIENTS, 365 days" -s bench/kpis_rotating.lua "$BASE"
 run "overview, $NCLIENTS clients × 365 days" -s bench/get_with_token.lua "$BASE/api/kpis/overview?$Q365"
 
-# The writer: one connection, a production entry every WRITER_DELAY_MS to WRITER_CLIENTS clients.
+# The writer: one connection, a production entry every $delay ms to WRITER_CLIENTS clients.
 WRITERS=$(tail -n "$WRITER_CLIENTS" <<<"$CLIENT_IDS")
 for c in $WRITERS; do
   curl -fs -o /dev/null -H "$AUTH" -H 'content-type: application/json' \
     -d "{\"work_order_id\":\"BENCH-WO-$c\",\"client_id\":\"$c\",\"planned_quantity\":100000}" "$BASE/api/work-orders"
 done
-CLIENTS=$(paste -sd, <<<"$WRITERS") DAY=$(date -u -d yesterday +%F) DELAY_MS=$WRITER_DELAY_MS \
-  wrk -t1 -c1 -d"$((DURATION + 2))s" --timeout 10s -s bench/post_production_clients.lua "$BASE" >"$WORK/writer.out" &
-WRITER=$!
-sleep 1
-run "overview, $NCLIENTS × 365 days, writer on $WRITER_CLIENTS clients" -s bench/get_with_token.lua "$BASE/api/kpis/overview?$Q365"
-wait "$WRITER" || true
-WRITER=
-echo "writer: $(awk '/requests in/ {print $1}' "$WORK/writer.out") production entries ($(awk '/Non-2xx/ {print $NF}' "$WORK/writer.out") non-2xx) to $(paste -sd' ' <<<"$WRITERS")"
+notes=()
+for delay in $WRITER_DELAYS; do
+  CLIENTS=$(paste -sd, <<<"$WRITERS") DAY=$(date -u -d yesterday +%F) DELAY_MS=$delay \
+    wrk -t1 -c1 -d"$((DURATION + 2))s" --timeout 10s -s bench/post_production_clients.lua "$BASE" >"$WORK/writer.out" &
+  WRITER=$!
+  sleep 1
+  run "overview, $NCLIENTS × 365 days, writer every $delay ms on $WRITER_CLIENTS clients" -s bench/get_with_token.lua "$BASE/api/kpis/overview?$Q365"
+  wait "$WRITER" || true
+  WRITER=
+  notes+=("writer every $delay ms: $(awk '/requests in/ {print $1, "entries in", $4}' "$WORK/writer.out") ($(awk '/Non-2xx/ {n = $NF} END {print n + 0}' "$WORK/writer.out") non-2xx)")
+done
+printf '%s\n' "${notes[@]}" "writer clients: $(paste -sd' ' <<<"$WRITERS")"
 
 sleep 2
 echo; echo "RSS after the runs: $(mem VmRSS); peak (VmHWM, loading included): $(mem VmHWM)"
