@@ -123,7 +123,7 @@ for c in $WRITERS; do
 done
 notes=()
 for delay in $WRITER_DELAYS; do
-  CLIENTS=$(paste -sd, <<<"$WRITERS") DAY=$(date -u -d yesterday +%F) DELAY_MS=$delay \
+  CLIENTS=$(paste -sd, <<<"$WRITERS") DAY=$(date -u -d yesterday +%F) DELAY_MS=$delay RUN=$delay \
     wrk -t1 -c1 -d"$((DURATION + 2))s" --timeout 10s -s bench/post_production_clients.lua "$BASE" >"$WORK/writer.out" &
   WRITER=$!
   sleep 1
