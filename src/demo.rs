@@ -227,7 +227,6 @@ async fn load_client(
     while let Some(r) = created.next().await {
         r?;
     }
-    drop(created);
     let plan = crate::demo_modules::ClientPlan {
         client: id,
         index,
@@ -260,7 +259,6 @@ pub async fn load_sized(
     while let Some(r) = loads.next().await {
         rows += r?;
     }
-    drop(loads);
     crate::demo_modules::assign_floater(engine, admin, CLIENTS[0].0, today - Days::new(size.days))
         .await?;
     Ok(rows + 1)

@@ -267,7 +267,8 @@ mod tests {
 
     #[actix_web::test]
     async fn a_request_never_joins_a_round_that_started_before_it() {
-        let rounds = Arc::new(OverviewRounds::default());
+        // As the handler gets it: `web::Data` is an `Arc` (per worker, so never sent).
+        let rounds = web::Data::new(OverviewRounds::default()).into_inner();
         let n = Rc::new(Cell::new(0));
         let join = || OverviewRounds::join(rounds.clone(), "k".into(), counted(n.clone()));
         let (first, second, third) = (join(), join(), join());
