@@ -1,10 +1,11 @@
 //! `kpi-ops demo`: a fresh data dir, development mode, deterministic realistic data for 5
-//! clients × 120 days entered through the same engine services the API uses, then serve.
-//! Some standards are deliberately missing so inference and confidence show.
+//! clients × 120 days (`--clients`, `--days` scale it, for the benchmark) entered through the
+//! same engine services the API uses, then serve. Some standards are deliberately missing so
+//! inference and confidence show.
 use crate::config::{Config, ConfigError};
 use crate::{Application, engine_config};
 use chrono::{Datelike, Days, Weekday};
-use futures_util::future::join_all;
+use futures_util::{StreamExt, stream};
 use kpi_engine::domain::{Caller, Role, TenantScope};
 use kpi_engine::resources::defs;
 use kpi_engine::{Engine, EngineError};
@@ -19,6 +20,46 @@ const CLIENTS: [(&str, &str, &str); 5] = [
     ("BAG-LINE", "Bag Line", "TOTE-BAG"),
 ];
 pub const DAYS: u64 = 120;
+
+/// How much demo data: the five named lines first, then generated ones (`LINE-006`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DemoSize {
+    pub clients: usize,
+    pub days: u64,
+}
+
+impl Default for DemoSize {
+    fn default() -> Self {
+        DemoSize {
+            clients: CLIENTS.len(),
+            days: DAYS,
+        }
+    }
+}
+
+/// Clients loaded at the same time. Each one already keeps the writer's queue busy; more only
+/// queue up in memory.
+const CLIENTS_AT_ONCE: usize = CLIENTS.len();
+/// Records of one client in flight at once (well under the writer's queue of 4 096 even with
+/// `CLIENTS_AT_ONCE` clients loading).
+pub(crate) const RECORDS_AT_ONCE: usize = 512;
+
+/// (id, name, style) of the demo client at `index`: one of the named lines, or a generated
+/// line with the product style of the named line it follows in the cycle.
+fn identity(index: usize) -> (String, String, String) {
+    match CLIENTS.get(index) {
+        Some((id, name, style)) => (id.to_string(), name.to_string(), style.to_string()),
+        None => {
+            let n = index + 1;
+            let style = CLIENTS[index % CLIENTS.len()].2;
+            (
+                format!("LINE-{n:03}"),
+                format!("Line {n:03}"),
+                format!("{style}-{n:03}"),
+            )
+        }
+    }
+}
 
 /// Development configuration for the demo: process env for the rest, but a fresh data dir.
 pub fn demo_config(data_dir: Option<PathBuf>, port: Option<u16>) -> Result<Config, ConfigError> {
@@ -94,9 +135,11 @@ async fn load_client(
     engine: &Engine,
     admin: &Caller,
     index: usize,
+    days: u64,
     today: chrono::NaiveDate,
 ) -> Result<usize, EngineError> {
-    let (id, name, style) = CLIENTS[index];
+    let (id, name, style) = identity(index);
+    let (id, name, style) = (id.as_str(), name.as_str(), style.as_str());
     engine.create_client(admin, obj(json!({"client_id": id, "client_name": name, "client_type": "Piece Rate", "location": format!("Building {}", index + 1)}))).await?;
     // P1: both standards; P2: labour standard only; P3: none (history/default inference).
     let products = [
@@ -111,11 +154,11 @@ async fn load_client(
             .await?;
     }
     let mut rng = Lcg(0x5eed + index as u64 * 7919);
-    let start = today - Days::new(DAYS);
+    let start = today - Days::new(days);
     let mut entries = 0;
     let mut futures = Vec::new();
     let mut work_orders = Vec::new();
-    for d in 0..DAYS {
+    for d in 0..days {
         let date = start + Days::new(d);
         if d % 10 == 0 {
             let wo = format!("{}-{}-{:03}", date.format("%Y-%m-%d"), style, d / 10);
@@ -145,7 +188,8 @@ async fn load_client(
             }
             _ => {
                 shifts.push("SHIFT_1ST");
-                if index < 2 {
+                // The first two of every five lines run a second shift.
+                if index % CLIENTS.len() < 2 {
                     shifts.push("SHIFT_2ND");
                 }
             }
@@ -179,7 +223,8 @@ async fn load_client(
             entries += 1;
         }
     }
-    for r in join_all(futures).await {
+    let mut created = stream::iter(futures).buffer_unordered(RECORDS_AT_ONCE);
+    while let Some(r) = created.next().await {
         r?;
     }
     let plan = crate::demo_modules::ClientPlan {
@@ -188,23 +233,38 @@ async fn load_client(
         products: products.iter().map(|p| p.0.clone()).collect(),
         work_orders,
         start,
-        days: DAYS,
+        days,
         today,
     };
     Ok(entries + crate::demo_modules::load(engine, admin, &plan).await?)
 }
 
+/// The default demo: 5 clients × 120 days.
 pub async fn load(engine: &Engine, admin: &Caller) -> Result<usize, EngineError> {
+    load_sized(engine, admin, DemoSize::default()).await
+}
+
+/// Loads `size.clients` clients × `size.days` days ending today; returns the record count.
+pub async fn load_sized(
+    engine: &Engine,
+    admin: &Caller,
+    size: DemoSize,
+) -> Result<usize, EngineError> {
     let today = kpi_engine::domain::time::today_utc();
     crate::demo_modules::floaters(engine, admin).await?;
-    let results = join_all((0..CLIENTS.len()).map(|i| load_client(engine, admin, i, today))).await;
-    let rows = results.into_iter().sum::<Result<usize, EngineError>>()?;
-    crate::demo_modules::assign_floater(engine, admin, CLIENTS[0].0, today - Days::new(DAYS))
+    let mut loads = stream::iter(0..size.clients)
+        .map(|i| load_client(engine, admin, i, size.days, today))
+        .buffer_unordered(CLIENTS_AT_ONCE);
+    let mut rows = 0;
+    while let Some(r) = loads.next().await {
+        rows += r?;
+    }
+    crate::demo_modules::assign_floater(engine, admin, CLIENTS[0].0, today - Days::new(size.days))
         .await?;
     Ok(rows + 1)
 }
 
-pub async fn run(config: Config) -> anyhow::Result<()> {
+pub async fn run(config: Config, size: DemoSize) -> anyhow::Result<()> {
     let secret = config.resolve_jwt_secret()?;
     let engine = Engine::start(engine_config(&config)).await?;
     let password = format!("demo-{}", crate::telemetry::new_id());
@@ -217,15 +277,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         role: Role::Admin,
         scope: TenantScope::All,
     };
-    let entries = load(&engine, &admin)
+    let started = std::time::Instant::now();
+    let entries = load_sized(&engine, &admin, size)
         .await
         .map_err(|e| anyhow::anyhow!("loading demo data: {e}"))?;
     let data_dir = config.data_dir.display().to_string();
     let app = Application::build_with_engine(config, engine, secret)?;
     println!("KPI Operations demo");
     println!(
-        "  data dir: {data_dir}  ({} clients, {entries} records across every module)",
-        CLIENTS.len()
+        "  data dir: {data_dir}  ({} clients × {} days, {entries} records across every module, loaded in {:.1} s)",
+        size.clients,
+        size.days,
+        started.elapsed().as_secs_f64()
     );
     println!("  URL:      http://127.0.0.1:{}/", app.port());
     println!("  API docs: http://127.0.0.1:{}/api/docs/", app.port());

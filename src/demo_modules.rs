@@ -3,7 +3,7 @@
 //! rows, a hold, jobs and part opportunities, and shipped work orders, so every KPI has inputs.
 //! Everything goes through the same engine services as the API.
 use chrono::{Datelike, Days, NaiveDate, Weekday};
-use futures_util::future::join_all;
+use futures_util::{StreamExt, TryStreamExt, stream};
 use kpi_engine::domain::Caller;
 use kpi_engine::resources::{Resource, defs};
 use kpi_engine::{Engine, EngineError};
@@ -13,7 +13,7 @@ fn obj(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
 
-/// Creates many records concurrently (the writer batches them).
+/// Creates many records concurrently (the writer batches them), in the order given.
 async fn create_all(
     engine: &Engine,
     admin: &Caller,
@@ -29,7 +29,10 @@ async fn create_all(
                 .map(|s| s.record)
         }
     });
-    join_all(futures).await.into_iter().collect()
+    stream::iter(futures)
+        .buffered(crate::demo::RECORDS_AT_ONCE)
+        .try_collect()
+        .await
 }
 
 /// The pool's floaters (created before the lines: the second line's absences are covered).

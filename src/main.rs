@@ -19,7 +19,8 @@ struct Cli {
 enum Command {
     /// Validate the configuration, migrate the database and serve (the default).
     Serve,
-    /// Fresh data dir with realistic demo data for 5 clients × 120 days; prints URL and login; serves.
+    /// Fresh data dir with realistic demo data (5 clients × 120 days unless told otherwise);
+    /// prints URL and login; serves.
     Demo {
         /// Data directory (must be empty or absent); default a new temporary folder.
         #[arg(long)]
@@ -27,6 +28,12 @@ enum Command {
         /// Port (default API_PORT, else 8000).
         #[arg(long)]
         port: Option<u16>,
+        /// Clients: the five named lines, then generated ones (LINE-006, ...).
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=999))]
+        clients: u16,
+        /// Days of history per client, ending today (bench/kpi-load.sh uses 50 × 365).
+        #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=1830))]
+        days: u64,
     },
     /// Apply pending embedded migrations (idempotent).
     Migrate {
@@ -93,7 +100,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
     let config = match &command {
-        Command::Demo { data_dir, port } => kpi_ops::demo::demo_config(data_dir.clone(), *port),
+        Command::Demo { data_dir, port, .. } => kpi_ops::demo::demo_config(data_dir.clone(), *port),
         _ => Config::load(),
     };
     let config = match config {
@@ -133,7 +140,13 @@ fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(config).await,
-        Command::Demo { .. } => kpi_ops::demo::run(config).await,
+        Command::Demo { clients, days, .. } => {
+            let size = kpi_ops::demo::DemoSize {
+                clients: clients.into(),
+                days,
+            };
+            kpi_ops::demo::run(config, size).await
+        }
         Command::Migrate { dry_run } => migrate(&config, dry_run),
         Command::Backup => kpi_ops::backup_cli::backup(&config),
         Command::Restore { file } => kpi_ops::backup_cli::restore(&config, &file),

@@ -92,3 +92,100 @@ async fn demo_data_fills_every_module_and_every_kpi() {
         );
     }
 }
+
+/// `kpi-ops demo --clients 7 --days 40`: generated lines after the five named ones, each with
+/// its own work orders (ids carry the line number) and KPIs, and the overview lists them all.
+#[actix_web::test]
+async fn a_larger_demo_generates_more_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Application::build(test_config(dir.path(), &[]))
+        .await
+        .unwrap();
+    let engine = app.engine().clone();
+    let body = json!({"username": "admin", "password": "demo-password-1", "role": "ADMIN", "email": "a@example.com"});
+    let admin = engine
+        .create_user_cli(body.as_object().unwrap().clone())
+        .await
+        .unwrap();
+    let caller = Caller {
+        user_id: admin.user_id.clone(),
+        role: Role::Admin,
+        scope: TenantScope::All,
+    };
+    let size = kpi_ops::demo::DemoSize {
+        clients: 7,
+        days: 40,
+    };
+    let rows = kpi_ops::demo::load_sized(&engine, &caller, size)
+        .await
+        .expect("a larger demo loads through the services");
+    assert!(rows > 7 * 300, "{rows} rows");
+    let port = app.port();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let login: Value = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"username": "admin", "password": "demo-password-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let today = chrono::Utc::now().date_naive();
+    let window = format!("from={}&to={today}", today - chrono::Days::new(39));
+    let overview: Value = http
+        .get(format!("{base}/api/kpis/overview?{window}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut ids: Vec<&str> = overview["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["client_id"].as_str())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        [
+            "BAG-LINE",
+            "BELT-LINE",
+            "BOOT-LINE-A",
+            "BOOT-LINE-B",
+            "LINE-006",
+            "LINE-007",
+            "SANDAL-LINE"
+        ]
+    );
+    let generated = &overview["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client_id"] == "LINE-007")
+        .unwrap()["kpis"];
+    for name in ["efficiency", "performance", "absenteeism", "fpy"] {
+        assert!(
+            generated[name]["value"].is_number(),
+            "{name} has a value on a generated line: {}",
+            generated[name]
+        );
+    }
+    let orders: Value = http
+        .get(format!("{base}/api/work-orders?client_id=LINE-006&limit=1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let wo = orders["items"][0]["work_order_id"].as_str().unwrap();
+    assert!(wo.contains("-ROPER-BOOT-006-"), "{wo}");
+}
