@@ -34,39 +34,69 @@ pub fn gather(
 ) -> Result<KpiInputs, StoreError> {
     // Excluded absence types resolve at the end of each row's shift date (one look-up per date).
     let mut settings_of: HashMap<String, (String, &InferenceSettings)> = HashMap::new();
+    let (from, to) = (w.from.to_string(), w.to.to_string());
+    // Per line-shift and per absence facts are loaded once per window and looked up per row
+    // (correlated subqueries per row cost ≈ 20 ms a client-year: docs/performance.md).
+    let production_hours: HashMap<(String, String), Option<f64>> = c
+        .prepare_cached(
+            "SELECT shift_date, shift_type, max(shift_hours_scheduled) FROM production_entries \
+             WHERE client_id = ?1 AND is_active = 1 AND shift_date BETWEEN ?2 AND ?3 GROUP BY 1, 2",
+        )?
+        .query_map(params![client, from, to], |r| {
+            Ok(((r.get(0)?, r.get(1)?), r.get(2)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let standard_hours: HashMap<String, Option<f64>> = c
+        .prepare_cached(
+            "SELECT shift_type, standard_hours FROM shifts WHERE client_id = ?1 AND is_active = 1",
+        )?
+        .query_map([client], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    // Coverage of this client's absences, whichever client recorded it.
+    let coverage: HashMap<(String, String, String), (i64, Option<f64>, i64)> = c
+        .prepare_cached(
+            "SELECT absent_employee_id, shift_date, shift_type, count(*), sum(coverage_duration_hours), \
+                    sum(coverage_duration_hours IS NULL) \
+             FROM coverage_entries WHERE is_active = 1 AND shift_date BETWEEN ?2 AND ?3 \
+               AND absent_employee_id IN (SELECT employee_id FROM attendance_entries \
+                   WHERE client_id = ?1 AND is_active = 1 AND is_absent = 1 AND shift_date BETWEEN ?2 AND ?3) \
+             GROUP BY 1, 2, 3",
+        )?
+        .query_map(params![client, from, to], |r| {
+            Ok(((r.get(0)?, r.get(1)?, r.get(2)?), (r.get(3)?, r.get(4)?, r.get(5)?)))
+        })?
+        .collect::<Result<_, _>>()?;
     let mut stmt = c.prepare_cached(
-        "SELECT a.is_absent, a.absence_type, a.scheduled_hours, a.actual_hours, a.absence_hours, \
-                (SELECT max(p.shift_hours_scheduled) FROM production_entries p WHERE p.client_id = a.client_id AND p.shift_date = a.shift_date \
-                   AND p.shift_type = a.shift_type AND p.is_active = 1), \
-                (SELECT s.standard_hours FROM shifts s WHERE s.client_id = a.client_id AND s.shift_type = a.shift_type AND s.is_active = 1), \
-                a.covered_by_floating_employee_id IS NOT NULL, \
-                (SELECT count(*) FROM coverage_entries ce WHERE ce.is_active = 1 AND ce.absent_employee_id = a.employee_id AND ce.shift_date = a.shift_date AND ce.shift_type = a.shift_type), \
-                (SELECT sum(ce.coverage_duration_hours) FROM coverage_entries ce WHERE ce.is_active = 1 AND ce.absent_employee_id = a.employee_id AND ce.shift_date = a.shift_date AND ce.shift_type = a.shift_type), \
-                (SELECT count(*) FROM coverage_entries ce WHERE ce.is_active = 1 AND ce.absent_employee_id = a.employee_id AND ce.shift_date = a.shift_date AND ce.shift_type = a.shift_type AND ce.coverage_duration_hours IS NULL), \
-                a.attendance_entry_id, a.shift_date || '/' || a.shift_type \
-         FROM attendance_entries a \
-         WHERE a.client_id = ?1 AND a.is_active = 1 AND a.shift_date BETWEEN ?2 AND ?3 AND (?4 IS NULL OR a.shift_type = ?4)",
+        "SELECT is_absent, absence_type, scheduled_hours, actual_hours, absence_hours, \
+                covered_by_floating_employee_id IS NOT NULL, attendance_entry_id, shift_date, shift_type, employee_id \
+         FROM attendance_entries \
+         WHERE client_id = ?1 AND is_active = 1 AND shift_date BETWEEN ?2 AND ?3 AND (?4 IS NULL OR shift_type = ?4)",
     )?;
-    let rows = stmt.query_map(
-        params![client, w.from.to_string(), w.to.to_string(), f.shift],
-        |r| {
-            Ok(AttendanceRow {
-                id: r.get(11)?,
-                line_shift: r.get(12)?,
-                absent: r.get(0)?,
-                absence_type: r.get(1)?,
-                scheduled: r.get(2)?,
-                actual: r.get(3)?,
-                absence: r.get(4)?,
-                production_hours: r.get(5)?,
-                standard_hours: r.get(6)?,
-                named_cover: r.get(7)?,
-                covers: r.get(8)?,
-                covered_sum: r.get(9)?,
-                covers_blank: r.get(10)?,
-            })
-        },
-    )?;
+    let rows = stmt.query_map(params![client, from, to, f.shift], |r| {
+        let (date, shift, employee): (String, String, String) = (r.get(7)?, r.get(8)?, r.get(9)?);
+        let (covers, covered_sum, covers_blank) = coverage
+            .get(&(employee, date.clone(), shift.clone()))
+            .copied()
+            .unwrap_or((0, None, 0));
+        Ok(AttendanceRow {
+            id: r.get(6)?,
+            absent: r.get(0)?,
+            absence_type: r.get(1)?,
+            scheduled: r.get(2)?,
+            actual: r.get(3)?,
+            absence: r.get(4)?,
+            production_hours: production_hours
+                .get(&(date.clone(), shift.clone()))
+                .copied()
+                .flatten(),
+            standard_hours: standard_hours.get(&shift).copied().flatten(),
+            named_cover: r.get(5)?,
+            covers,
+            covered_sum,
+            covers_blank,
+            line_shift: format!("{date}/{shift}"),
+        })
+    })?;
     let mut out = KpiInputs::default();
     let (mut scheduled_sum, mut absent_sum, mut counted) = (0.0, 0.0, 0i64);
     for row in rows {
