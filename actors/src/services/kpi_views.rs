@@ -8,6 +8,7 @@ use crate::error::EngineError;
 use crate::kpi::inputs::{Filters, Window};
 use crate::kpi::result::KpiResult;
 use chrono::{Datelike, Days, NaiveDate};
+use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -127,6 +128,9 @@ pub fn periods(
     out
 }
 
+/// Overview clients computed at once: the read pool's connections.
+const OVERVIEW_PARALLEL: usize = 4;
+
 impl Engine {
     /// GET /api/clients/{id}/kpis/{name}: one KPI per period plus the whole window.
     pub async fn kpi_series(
@@ -213,31 +217,33 @@ impl Engine {
     ) -> Result<Overview, EngineError> {
         let window = resolve_window(from, to)?;
         let clients = self.list_clients(caller, false).await?;
-        let mut out = Vec::with_capacity(clients.len());
-        for c in clients {
-            let id = c
-                .get("client_id")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            let name = c
-                .get("client_name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            let zone = c.get("timezone").and_then(Value::as_str).unwrap_or("UTC");
-            let own = resolve_window_at(from, to, tz::today_in(zone))?;
-            let k = self
-                .client_kpis(caller, id.clone(), own, Filters::default())
-                .await?;
-            out.push(OverviewClient {
-                client_id: id,
-                client_name: name,
-                from: own.from.to_string(),
-                to: own.to.to_string(),
-                kpis: k.kpis.clone(),
-            });
-        }
+        // Clients whose cached KPIs are stale recompute side by side on the read pool (as many
+        // at once as it has connections), in client order.
+        let out: Vec<OverviewClient> = stream::iter(clients)
+            .map(|c| async move {
+                let text = |k: &str| {
+                    c.get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                let (id, name) = (text("client_id"), text("client_name"));
+                let zone = c.get("timezone").and_then(Value::as_str).unwrap_or("UTC");
+                let own = resolve_window_at(from, to, tz::today_in(zone))?;
+                let k = self
+                    .client_kpis(caller, id.clone(), own, Filters::default())
+                    .await?;
+                Ok::<_, EngineError>(OverviewClient {
+                    client_id: id,
+                    client_name: name,
+                    from: own.from.to_string(),
+                    to: own.to.to_string(),
+                    kpis: k.kpis.clone(),
+                })
+            })
+            .buffered(OVERVIEW_PARALLEL)
+            .try_collect()
+            .await?;
         Ok(Overview {
             from: window.from.to_string(),
             to: window.to.to_string(),
