@@ -25,6 +25,9 @@ struct AttendanceRow {
     covers_blank: i64,
 }
 
+/// Coverage of one absence (employee, date, shift): rows, Σ hours, rows with blank hours.
+type Coverage = (i64, Option<f64>, i64);
+
 pub fn gather(
     c: &Connection,
     client: &str,
@@ -53,7 +56,7 @@ pub fn gather(
         .query_map([client], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     // Coverage of this client's absences, whichever client recorded it.
-    let coverage: HashMap<(String, String, String), (i64, Option<f64>, i64)> = c
+    let coverage: HashMap<(String, String, String), Coverage> = c
         .prepare_cached(
             "SELECT absent_employee_id, shift_date, shift_type, count(*), sum(coverage_duration_hours), \
                     sum(coverage_duration_hours IS NULL) \
