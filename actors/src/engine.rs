@@ -10,6 +10,7 @@ use crate::metrics::EngineMetrics;
 use crate::scheduler::{Job, SchedulerHandle};
 use crate::store::users::User;
 use crate::store::{Reads, StoreError, Writer, migrations, pragmas};
+use crate::tenant::TenantHandles;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
@@ -68,6 +69,8 @@ pub(crate) struct Inner {
     pub writer: Writer,
     pub reads: Reads,
     pub kpi: KpiHandle,
+    /// One actor per client: its cached KPI responses and settings (`tenant`).
+    pub tenants: TenantHandles,
     /// Parses uploads off the async threads; its slots bound the imports in flight.
     pub ingest: IngestHandle,
     /// Sends the outbox; kicked after each queued message.
@@ -128,6 +131,7 @@ impl Engine {
         let script_import_failures =
             crate::kpi::scripts::import_files(&writer, &reads, &config.kpi_scripts_dir).await?;
         let kpi = KpiHandle::start(metrics.clone());
+        let tenants = TenantHandles::start();
         let ingest = IngestHandle::start();
         let backup = BackupHandle::start(
             BackupSettings {
@@ -156,6 +160,7 @@ impl Engine {
                 writer,
                 reads,
                 kpi,
+                tenants,
                 ingest,
                 mailer,
                 metrics,

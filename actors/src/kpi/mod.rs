@@ -3,7 +3,6 @@
 //! confidence and rounding.
 pub mod actor;
 pub mod attendance;
-pub mod cache;
 pub mod cases;
 pub mod chains;
 pub mod check;
