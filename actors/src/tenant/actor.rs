@@ -10,8 +10,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::watch;
 
-/// Cached KPI responses per tenant. Beyond it an arbitrary entry makes room: a bound, not an
-/// LRU (a dashboard's working set is a few windows per client; 50 clients × 256 is small).
+/// Cached KPI responses per tenant (and computations in flight). Beyond it an arbitrary entry
+/// makes room: a bound, not an LRU (a dashboard's working set is a few windows per client;
+/// 50 clients × 256 is small).
 pub const MAX_ENTRIES: usize = 256;
 
 /// A computation in flight: its result (None until published) or a closed channel if the
@@ -138,7 +139,13 @@ impl Handler<LookupKpis> for TenantActor {
         }
         self.stats.misses += 1;
         let (publish, pending) = watch::channel(None);
-        self.in_flight.insert(key, (generation, pending));
+        if self.in_flight.len() >= MAX_ENTRIES {
+            // Computations that failed or were cancelled never send their StoreKpis.
+            self.in_flight.retain(|_, (_, p)| p.has_changed().is_ok());
+        }
+        if self.in_flight.len() < MAX_ENTRIES {
+            self.in_flight.insert(key, (generation, pending));
+        } // else this one computes unannounced: nobody can join it
         actix::MessageResult(Found::Miss { publish })
     }
 }

@@ -325,6 +325,21 @@ mod tests {
     }
 
     #[actix::test]
+    async fn a_tenant_holds_a_bounded_number_of_responses() {
+        let t = TenantHandles::start();
+        let max = super::super::actor::MAX_ENTRIES;
+        for day in 0..max + 20 {
+            fill(&t, "A", key(&format!("day {day}")), (0, 0)).await;
+        }
+        assert_eq!(t.stats("A").await.entries, max);
+        let last = key(&format!("day {}", max + 19));
+        assert!(
+            is_hit(&t.lookup_kpis("A", last, (0, 0)).await),
+            "newest kept"
+        );
+    }
+
+    #[actix::test]
     async fn settings_are_dropped_when_the_generation_moves() {
         let t = TenantHandles::start();
         assert!(t.settings("A", (0, 0)).await.is_none());
