@@ -1,5 +1,6 @@
 //! `Engine`: the typed handles the edge receives. Owns the writer, the read pool, the KPI
-//! actor and the metric registry; services are `impl Engine` blocks in `services/`.
+//! actor, the tenant actors' registry and the metric registry; services are `impl Engine`
+//! blocks in `services/`.
 use crate::backup::restore::ServiceLock;
 use crate::backup::{BackupHandle, BackupSettings};
 use crate::error::EngineError;
@@ -242,6 +243,9 @@ impl Engine {
         m.mailbox_depth
             .with_label_values(&["kpi"])
             .set(self.inner.kpi.depth());
+        m.mailbox_depth
+            .with_label_values(&["tenant"])
+            .set(self.inner.tenants.depth());
         m.mailbox_depth
             .with_label_values(&["ingest"])
             .set(self.inner.ingest.depth());

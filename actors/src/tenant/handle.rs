@@ -11,7 +11,7 @@ use crate::services::kpis::KpisResponse;
 use crate::store::writer::Generation;
 use actix::{Addr, Arbiter, Supervisor};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
@@ -42,6 +42,24 @@ struct Registry {
     arbiter: Arbiter,
     actors: Mutex<HashMap<String, Addr<TenantActor>>>,
     restarts: AtomicU64,
+    /// Messages sent and not yet answered, over all tenant actors (the mailbox-depth gauge).
+    depth: AtomicI64,
+}
+
+/// Counts one message in flight until it is answered or its request is dropped.
+struct InFlight<'a>(&'a AtomicI64);
+
+impl<'a> InFlight<'a> {
+    fn new(depth: &'a AtomicI64) -> Self {
+        depth.fetch_add(1, Ordering::Relaxed);
+        InFlight(depth)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Drop for Registry {
@@ -58,6 +76,7 @@ impl TenantHandles {
                 arbiter: Arbiter::new(),
                 actors: Mutex::new(HashMap::new()),
                 restarts: AtomicU64::new(0),
+                depth: AtomicI64::new(0),
             }),
         }
     }
@@ -94,7 +113,10 @@ impl TenantHandles {
         TenantActor: actix::Handler<M>,
     {
         let addr = self.addr(client, start)?;
-        let answer = addr.send(msg).await;
+        let answer = {
+            let _counted = InFlight::new(&self.inner.depth);
+            addr.send(msg).await
+        };
         if answer.is_err() {
             let mut actors = self.inner.actors.lock().expect("tenant actors");
             if actors.get(client) == Some(&addr) {
@@ -104,6 +126,11 @@ impl TenantHandles {
             }
         }
         answer.ok()
+    }
+
+    /// Messages queued or running in the tenant actors.
+    pub fn depth(&self) -> i64 {
+        self.inner.depth.load(Ordering::Relaxed)
     }
 
     /// Tenant actors started again after they died (panicked).
@@ -322,6 +349,7 @@ mod tests {
             is_hit(&t.lookup_kpis("B", key("2025-12-01"), (0, 0)).await),
             "B lives on the same arbiter and kept its state"
         );
+        assert_eq!(t.depth(), 0, "the message it died on is no longer counted");
     }
 
     #[actix::test]
