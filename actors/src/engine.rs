@@ -1,5 +1,6 @@
 //! `Engine`: the typed handles the edge receives. Owns the writer, the read pool, the KPI
-//! actor and the metric registry; services are `impl Engine` blocks in `services/`.
+//! actor, the tenant actors' registry and the metric registry; services are `impl Engine`
+//! blocks in `services/`.
 use crate::backup::restore::ServiceLock;
 use crate::backup::{BackupHandle, BackupSettings};
 use crate::error::EngineError;
@@ -10,6 +11,7 @@ use crate::metrics::EngineMetrics;
 use crate::scheduler::{Job, SchedulerHandle};
 use crate::store::users::User;
 use crate::store::{Reads, StoreError, Writer, migrations, pragmas};
+use crate::tenant::TenantHandles;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
@@ -68,6 +70,8 @@ pub(crate) struct Inner {
     pub writer: Writer,
     pub reads: Reads,
     pub kpi: KpiHandle,
+    /// One actor per client: its cached KPI responses and settings (`tenant`).
+    pub tenants: TenantHandles,
     /// Parses uploads off the async threads; its slots bound the imports in flight.
     pub ingest: IngestHandle,
     /// Sends the outbox; kicked after each queued message.
@@ -128,6 +132,7 @@ impl Engine {
         let script_import_failures =
             crate::kpi::scripts::import_files(&writer, &reads, &config.kpi_scripts_dir).await?;
         let kpi = KpiHandle::start(metrics.clone());
+        let tenants = TenantHandles::start();
         let ingest = IngestHandle::start();
         let backup = BackupHandle::start(
             BackupSettings {
@@ -156,6 +161,7 @@ impl Engine {
                 writer,
                 reads,
                 kpi,
+                tenants,
                 ingest,
                 mailer,
                 metrics,
@@ -237,6 +243,9 @@ impl Engine {
         m.mailbox_depth
             .with_label_values(&["kpi"])
             .set(self.inner.kpi.depth());
+        m.mailbox_depth
+            .with_label_values(&["tenant"])
+            .set(self.inner.tenants.depth());
         m.mailbox_depth
             .with_label_values(&["ingest"])
             .set(self.inner.ingest.depth());

@@ -14,6 +14,7 @@ pub mod resources;
 pub mod scheduler;
 pub mod services;
 pub mod store;
+pub mod tenant;
 
 pub use engine::{Engine, EngineConfig, WeakEngine};
 pub use error::EngineError;

@@ -26,5 +26,6 @@ mod resources_all;
 mod scripts;
 mod shift_closes;
 mod standards_versioning;
+mod tenant_state;
 mod validate;
 mod web;

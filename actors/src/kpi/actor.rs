@@ -1,11 +1,9 @@
 //! The KPI actor: one `SyncArbiter` thread owns the Rhai sandbox and the compiled-script cache
 //! (by client, KPI and version, so a new version never hits a stale entry). Rust gathers and
 //! infers the inputs elsewhere; here the script only combines them.
-use super::cache::KpiCache;
 use super::script::{EvalContext, Sandbox, ScriptFailure, ScriptOutput, ScriptValue};
 use crate::error::EngineError;
 use crate::metrics::EngineMetrics;
-use crate::services::kpis::KpisResponse;
 use actix::{Actor, Addr, Handler, Message, SyncArbiter, SyncContext};
 use rhai::AST;
 use std::collections::{BTreeMap, HashMap};
@@ -66,8 +64,6 @@ impl Handler<Evaluate> for KpiActor {
 pub struct KpiHandle {
     addr: Addr<KpiActor>,
     slots: Arc<Semaphore>,
-    /// Computed responses per client, valid while the client's data generation holds.
-    cache: Arc<KpiCache<KpisResponse>>,
 }
 
 impl KpiHandle {
@@ -82,12 +78,7 @@ impl KpiHandle {
         KpiHandle {
             addr,
             slots: Arc::new(Semaphore::new(SLOTS)),
-            cache: Arc::default(),
         }
-    }
-
-    pub fn cache(&self) -> &KpiCache<KpisResponse> {
-        &self.cache
     }
 
     pub fn depth(&self) -> i64 {

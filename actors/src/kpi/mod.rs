@@ -4,7 +4,6 @@
 pub mod actor;
 pub mod as_of;
 pub mod attendance;
-pub mod cache;
 pub mod cases;
 pub mod chains;
 pub mod check;

@@ -8,9 +8,11 @@ use crate::store::StoreError;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::clients::{self, CLIENT_TYPES, ClientRow, TEXT_FIELDS};
 use crate::store::settings::{self, SettingsVersion};
+use crate::tenant::TenantSettings;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// One seeded SHIFT row: (type, name, start, end, days, standard hours, staffing, overtime).
 struct SeedShift(
@@ -496,23 +498,52 @@ impl Engine {
         caller: &Caller,
         client_id: String,
     ) -> Result<SettingsView, EngineError> {
-        let caller = caller.clone();
-        self.read(move |c| {
-            visible_client(c, &caller, &client_id)?;
-            let now = now_ts();
-            let current = settings::in_force(c, &client_id, &now)?;
-            let scheduled = settings::scheduled(c, &client_id, &now)?;
-            let mut doc = current.settings;
-            doc["shift_standards"] = shift_standards(c, &client_id)?;
-            Ok(SettingsView {
-                client_id,
-                version: current.version,
-                effective_from: current.effective_from,
-                settings: doc,
-                scheduled,
-            })
+        let state = self.client_settings(caller, &client_id).await?;
+        let now = now_ts();
+        let current = state.in_force(&now);
+        let mut doc = current.settings;
+        doc["shift_standards"] = state.shift_standards.clone();
+        Ok(SettingsView {
+            client_id,
+            version: current.version,
+            effective_from: current.effective_from,
+            settings: doc,
+            scheduled: state.scheduled(&now),
         })
-        .await
+    }
+
+    /// The client's settings versions and shift standards, held by its tenant actor while the
+    /// client's data generation holds (settings PUT and SHIFT writes pass `writable_client`,
+    /// which moves it). A miss reads them on the pool and hands them to the actor.
+    pub(crate) async fn client_settings(
+        &self,
+        caller: &Caller,
+        client_id: &str,
+    ) -> Result<Arc<TenantSettings>, EngineError> {
+        let generation = self.inner.writer.generations().of(client_id);
+        let tenants = &self.inner.tenants;
+        // Only a caller who may read the client is answered from the actor; everyone else
+        // reads, and gets the 404 or 403 of `visible_client`.
+        if caller.scope.can_read(client_id)
+            && let Some(held) = tenants.settings(client_id, generation).await
+        {
+            return Ok(held);
+        }
+        let (caller, id) = (caller.clone(), client_id.to_owned());
+        let state = self
+            .read(move |c| {
+                visible_client(c, &caller, &id)?;
+                Ok(TenantSettings {
+                    versions: settings::all(c, &id)?,
+                    shift_standards: shift_standards(c, &id)?,
+                })
+            })
+            .await?;
+        let state = Arc::new(state);
+        tenants
+            .store_settings(client_id, generation, state.clone())
+            .await;
+        Ok(state)
     }
 
     /// PUT: merges the sections it names into the latest version and stores a new version.

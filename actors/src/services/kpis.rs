@@ -7,7 +7,6 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::kpi::actor::Evaluate;
 use crate::kpi::as_of::AsOf;
-use crate::kpi::cache::CacheKey;
 use crate::kpi::inputs::{Filters, KpiInputs, Window};
 use crate::kpi::provenance::Note;
 use crate::kpi::result::{Assemble, KpiResult, KpiWarning, Provenance, assemble};
@@ -16,6 +15,7 @@ use crate::kpi::script::ScriptValue;
 use crate::kpi::scripts::{self, CurrentScript};
 use crate::kpi::{attendance, orders, production, quality};
 use crate::store::settings::SettingsVersion;
+use crate::tenant::{KpiKey, KpiLookup};
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -162,8 +162,9 @@ pub fn resolve_window_at(
 }
 
 impl Engine {
-    /// All KPIs of a client over a window, from the per-client cache while no write to the client
-    /// (or global change) happened since it was computed.
+    /// All KPIs of a client over a window, from the client's tenant actor while no write to the
+    /// client (or global change) happened since they were computed. A miss computes on the read
+    /// pool and hands the result to the tenant actor; concurrent misses of one key compute once.
     pub async fn client_kpis(
         &self,
         caller: &Caller,
@@ -171,30 +172,37 @@ impl Engine {
         window: Window,
         filters: Filters,
     ) -> Result<Arc<KpisResponse>, EngineError> {
-        let key = CacheKey {
-            client_id: client_id.clone(),
-            from: window.from.to_string(),
-            to: window.to.to_string(),
-            shift: filters.shift.clone(),
-            work_order_id: filters.work_order_id.clone(),
-            product_id: filters.product_id.clone(),
-            today: window.today.to_string(),
-        };
         // Read the generation first: a write committed after this point invalidates what follows.
         let generation = self.inner.writer.generations().of(&client_id);
-        let cache = self.inner.kpi.cache();
-        if caller.scope.can_read(&client_id)
-            && let Some(hit) = cache.get(&key, generation)
-        {
-            self.metrics().kpi_cache.with_label_values(&["hit"]).inc();
-            return Ok(hit);
-        }
+        let tenants = &self.inner.tenants;
+        // A foreign caller never sees a cached answer: it computes and gets its 403/404.
+        let ticket = if caller.scope.can_read(&client_id) {
+            let key = KpiKey {
+                from: window.from.to_string(),
+                to: window.to.to_string(),
+                shift: filters.shift.clone(),
+                work_order_id: filters.work_order_id.clone(),
+                product_id: filters.product_id.clone(),
+                today: window.today.to_string(),
+            };
+            match tenants.lookup_kpis(&client_id, key, generation).await {
+                KpiLookup::Hit(hit) => {
+                    self.metrics().kpi_cache.with_label_values(&["hit"]).inc();
+                    return Ok(hit);
+                }
+                KpiLookup::Miss(ticket) => Some(ticket),
+            }
+        } else {
+            None
+        };
         self.metrics().kpi_cache.with_label_values(&["miss"]).inc();
         let fresh = Arc::new(
-            self.compute_kpis(caller, client_id, window, filters)
+            self.compute_kpis(caller, client_id.clone(), window, filters)
                 .await?,
         );
-        cache.put(key, generation, fresh.clone());
+        if let Some(ticket) = ticket {
+            tenants.store_kpis(&client_id, ticket, fresh.clone()).await;
+        }
         Ok(fresh)
     }
 
