@@ -1,6 +1,6 @@
 //! `kpi-ops demo` loads through the real engine services: every module gets rows, and every KPI
 //! of a demo line has a value (the README's first command must show a working product).
-use crate::helpers::{JWT_SECRET, test_config};
+use crate::helpers::test_config;
 use kpi_engine::domain::{Caller, Role, TenantScope};
 use kpi_ops::Application;
 use reqwest::StatusCode;
@@ -8,40 +8,9 @@ use serde_json::{Value, json};
 
 #[actix_web::test]
 async fn demo_data_fills_every_module_and_every_kpi() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = Application::build(test_config(dir.path(), &[]))
-        .await
-        .unwrap();
-    let engine = app.engine().clone();
-    let body = json!({"username": "admin", "password": "demo-password-1", "role": "ADMIN", "email": "a@example.com"});
-    let admin = engine
-        .create_user_cli(body.as_object().unwrap().clone())
-        .await
-        .unwrap();
-    let caller = Caller {
-        user_id: admin.user_id.clone(),
-        role: Role::Admin,
-        scope: TenantScope::All,
-    };
-    let rows = kpi_ops::demo::load(&engine, &caller)
-        .await
-        .expect("demo data loads through the services");
+    let (_dir, base, token, rows) = demo_server(kpi_ops::demo::DemoSize::default()).await;
     assert!(rows > 5_000, "{rows} rows");
-    let port = app.port();
-    actix_web::rt::spawn(app.run_until_stopped());
     let http = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    let login: Value = http
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({"username": "admin", "password": "demo-password-1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_owned();
-    let _ = JWT_SECRET;
     for res in [
         "work-orders",
         "jobs",
@@ -97,43 +66,13 @@ async fn demo_data_fills_every_module_and_every_kpi() {
 /// its own work orders (ids carry the line number) and KPIs, and the overview lists them all.
 #[actix_web::test]
 async fn a_larger_demo_generates_more_lines() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = Application::build(test_config(dir.path(), &[]))
-        .await
-        .unwrap();
-    let engine = app.engine().clone();
-    let body = json!({"username": "admin", "password": "demo-password-1", "role": "ADMIN", "email": "a@example.com"});
-    let admin = engine
-        .create_user_cli(body.as_object().unwrap().clone())
-        .await
-        .unwrap();
-    let caller = Caller {
-        user_id: admin.user_id.clone(),
-        role: Role::Admin,
-        scope: TenantScope::All,
-    };
     let size = kpi_ops::demo::DemoSize {
         clients: 7,
         days: 40,
     };
-    let rows = kpi_ops::demo::load_sized(&engine, &caller, size)
-        .await
-        .expect("a larger demo loads through the services");
+    let (_dir, base, token, rows) = demo_server(size).await;
     assert!(rows > 7 * 300, "{rows} rows");
-    let port = app.port();
-    actix_web::rt::spawn(app.run_until_stopped());
     let http = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    let login: Value = http
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({"username": "admin", "password": "demo-password-1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_owned();
     let today = chrono::Utc::now().date_naive();
     let window = format!("from={}&to={today}", today - chrono::Days::new(39));
     let overview: Value = http
@@ -188,4 +127,41 @@ async fn a_larger_demo_generates_more_lines() {
         .unwrap();
     let wo = orders["items"][0]["work_order_id"].as_str().unwrap();
     assert!(wo.contains("-ROPER-BOOT-006-"), "{wo}");
+}
+
+/// A server with demo data of `size` loaded through the services, its base URL, an ADMIN token
+/// and the record count (the data dir lives as long as the returned guard).
+async fn demo_server(size: kpi_ops::demo::DemoSize) -> (tempfile::TempDir, String, String, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Application::build(test_config(dir.path(), &[]))
+        .await
+        .unwrap();
+    let engine = app.engine().clone();
+    let body = json!({"username": "admin", "password": "demo-password-1", "role": "ADMIN", "email": "a@example.com"});
+    let admin = engine
+        .create_user_cli(body.as_object().unwrap().clone())
+        .await
+        .unwrap();
+    let caller = Caller {
+        user_id: admin.user_id.clone(),
+        role: Role::Admin,
+        scope: TenantScope::All,
+    };
+    let rows = kpi_ops::demo::load_sized(&engine, &caller, size)
+        .await
+        .expect("demo data loads through the services");
+    let port = app.port();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let base = format!("http://127.0.0.1:{port}");
+    let login: Value = reqwest::Client::new()
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"username": "admin", "password": "demo-password-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    (dir, base, token, rows)
 }
