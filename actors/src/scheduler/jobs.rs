@@ -11,6 +11,10 @@ pub const BACKUP: &str = "backup";
 pub const OPTIMIZE: &str = "optimize";
 pub const WAL_CHECKPOINT: &str = "wal_checkpoint";
 pub const WATCHDOG: &str = "watchdog";
+pub const MAIL_ATTACHMENTS: &str = "mail_attachments";
+
+/// Attachments of sent messages are kept this long (operations.md §6).
+const MAIL_ATTACHMENT_DAYS: i64 = 90;
 
 /// Which housekeeping jobs run when (pure, so the ENABLE_AUTO_BACKUP rule is unit-tested).
 pub fn standard(config: &EngineConfig) -> Result<Vec<(&'static str, Schedule)>, String> {
@@ -26,6 +30,8 @@ pub fn standard(config: &EngineConfig) -> Result<Vec<(&'static str, Schedule)>, 
     ));
     // operations.md §8: missing shift data, every 15 minutes.
     out.push((WATCHDOG, Schedule::every(Duration::from_secs(15 * 60))));
+    // Nightly: drop the files of messages sent more than 90 days ago.
+    out.push((MAIL_ATTACHMENTS, Schedule::cron("45 3 * * *")?));
     Ok(out)
 }
 
@@ -111,6 +117,20 @@ async fn run(engine: &Engine, name: &str) -> Result<(), String> {
             .await
             .map(|_| ())
             .map_err(|e| e.to_string()),
+        MAIL_ATTACHMENTS => {
+            let before = (Utc::now() - chrono::Duration::days(MAIL_ATTACHMENT_DAYS))
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            let dropped = engine
+                .write(move |tx| {
+                    crate::store::outbox::drop_sent_attachments(tx, &before).map_err(Into::into)
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            if dropped > 0 {
+                tracing::info!(dropped, "attachments of mail sent over 90 days ago dropped");
+            }
+            Ok(())
+        }
         other => Err(format!("no such job {other}")),
     }
 }
@@ -130,7 +150,10 @@ mod tests {
     fn the_daily_backup_is_scheduled_only_when_auto_backup_is_on() {
         let on = standard(&config(Some("0 2 * * *"))).unwrap();
         let names: Vec<&str> = on.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, [BACKUP, OPTIMIZE, WAL_CHECKPOINT, WATCHDOG]);
+        assert_eq!(
+            names,
+            [BACKUP, OPTIMIZE, WAL_CHECKPOINT, WATCHDOG, MAIL_ATTACHMENTS]
+        );
         // ENABLE_AUTO_BACKUP=false → no schedule handed to the engine → only on demand.
         let off = standard(&config(None)).unwrap();
         assert!(off.iter().all(|(n, _)| *n != BACKUP));

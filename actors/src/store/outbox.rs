@@ -164,6 +164,16 @@ pub fn mark_sent(
     Ok(())
 }
 
+/// Deletes the attachments of messages SENT before `before` (operations.md §6: after 90 days);
+/// the message itself (recipients, subject, bodies) stays. Returns the files dropped.
+pub fn drop_sent_attachments(tx: &Connection, before: &str) -> Result<usize, StoreError> {
+    Ok(tx.execute(
+        "DELETE FROM mail_attachments WHERE message_id IN \
+         (SELECT message_id FROM mail_outbox WHERE status = 'SENT' AND sent_at < ?1)",
+        [before],
+    )?)
+}
+
 /// A failed attempt: back to PENDING due at `next_attempt_at`, or FAILED when that is None.
 pub fn mark_failed_attempt(
     tx: &Connection,
@@ -247,4 +257,61 @@ pub fn gauges(c: &Connection) -> Result<OutboxGauges, StoreError> {
         .prepare_cached("SELECT min(created_at) FROM mail_outbox WHERE status = 'PENDING'")?
         .query_row([], |r| r.get(0))?;
     Ok((counts, oldest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(subject: &str) -> NewMessage {
+        NewMessage {
+            client_id: None,
+            kind: "test",
+            report_date: None,
+            recipients: vec!["ops@example.com".into()],
+            subject: subject.into(),
+            body_text: "text".into(),
+            body_html: "<p>html</p>".into(),
+            attachments: vec![Attachment {
+                file_name: "r.pdf".into(),
+                content_type: "application/pdf".into(),
+                content: b"%PDF-".to_vec(),
+            }],
+            created_by: "SYSTEM".into(),
+        }
+    }
+
+    #[test]
+    fn attachments_of_old_sent_messages_are_dropped_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = crate::store::pragmas::open_writer(&dir.path().join("t.db")).unwrap();
+        crate::store::migrations::migrate(&mut c).unwrap();
+        let old = insert(&c, &message("old"), "2025-01-01T08:00:00.000Z").unwrap();
+        let recent = insert(&c, &message("recent"), "2025-05-01T08:00:00.000Z").unwrap();
+        let pending = insert(&c, &message("pending"), "2025-01-01T08:00:00.000Z").unwrap();
+        mark_sent(&c, &old, "<a@x>", "2025-01-01T08:01:00.000Z").unwrap();
+        mark_sent(&c, &recent, "<b@x>", "2025-05-01T08:01:00.000Z").unwrap();
+        // 90 days before 2025-05-10.
+        assert_eq!(
+            drop_sent_attachments(&c, "2025-02-09T00:00:00.000Z").unwrap(),
+            1
+        );
+        let files = |id: &str| -> i64 {
+            c.query_row(
+                "SELECT count(*) FROM mail_attachments WHERE message_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!((files(&old), files(&recent), files(&pending)), (0, 1, 1));
+        let subject: String = c
+            .query_row(
+                "SELECT subject FROM mail_outbox WHERE message_id = ?1",
+                [&old],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(subject, "old", "the message itself stays");
+    }
 }
