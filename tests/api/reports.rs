@@ -109,10 +109,51 @@ async fn kpi_workbook_has_the_summary_daily_and_raw_sheets() {
         "Defects",
         "Work Orders",
         "Jobs",
+        "Inference",
         "About",
     ] {
         assert!(names.iter().any(|n| n == sheet), "{sheet} in {names:?}");
     }
+    // The entry's inferred pairs: no downtime data with 3 of 9 h run → 360 minutes
+    // (shift_minus_run_time, availability); no defect count → 0 (assume_zero, quality rate);
+    // no attendance in a window with production → the absenteeism default.
+    let inference = book.worksheet_range("Inference").unwrap();
+    let pairs: Vec<(String, String, String, String)> = inference
+        .rows()
+        .skip(1)
+        .map(|r| {
+            (
+                r[0].to_string(),
+                r[2].to_string(),
+                r[4].to_string(),
+                r[5].to_string(),
+            )
+        })
+        .collect();
+    for expected in [
+        (
+            "Availability",
+            "downtime_minutes",
+            "3",
+            "shift_minus_run_time",
+        ),
+        ("Quality rate", "units_defective", "4", "assume_zero"),
+        ("Absenteeism", "attendance", "4", "no_attendance_default"),
+    ] {
+        let expected = (
+            expected.0.to_owned(),
+            expected.1.to_owned(),
+            expected.2.to_owned(),
+            expected.3.to_owned(),
+        );
+        assert!(pairs.contains(&expected), "{expected:?} in {pairs:?}");
+    }
+    let downtime = inference
+        .rows()
+        .find(|r| r[2] == Data::String("downtime_minutes".into()))
+        .unwrap();
+    assert_eq!(downtime[3], Data::Float(360.0));
+    assert!(downtime[1].to_string().starts_with("production/"));
     let summary = book.worksheet_range("KPI Summary").unwrap();
     let row = summary
         .rows()

@@ -11,19 +11,31 @@ use std::collections::BTreeMap;
 /// Inferred pairs listed per explain answer (kpis.md §5.4); the rest are counted only.
 pub const MAX_ITEMS: usize = 1000;
 
+/// Inferred pairs listed per KPI in the workbook's Inference sheet (operations.md §7).
+pub const WORKBOOK_ITEMS: usize = 100_000;
+
 thread_local! {
     static RECORDING: Cell<bool> = const { Cell::new(false) };
+    /// How many inferred pairs a log keeps while recording.
+    static CAP: Cell<usize> = const { Cell::new(MAX_ITEMS) };
 }
 
 /// Runs `f` with pair recording on for this thread (off again afterwards, even on a panic).
 pub fn recording<T>(f: impl FnOnce() -> T) -> T {
+    recording_up_to(MAX_ITEMS, f)
+}
+
+/// `recording`, keeping up to `cap` inferred pairs per log.
+pub fn recording_up_to<T>(cap: usize, f: impl FnOnce() -> T) -> T {
     struct Reset;
     impl Drop for Reset {
         fn drop(&mut self) {
             RECORDING.with(|r| r.set(false));
+            CAP.with(|c| c.set(MAX_ITEMS));
         }
     }
     RECORDING.with(|r| r.set(true));
+    CAP.with(|c| c.set(cap));
     let _reset = Reset;
     f()
 }
@@ -55,7 +67,7 @@ pub struct Noted {
 pub struct PairLog {
     pub levels: BTreeMap<(String, u8), u64>,
     pub items: Vec<Noted>,
-    /// Inferred pairs beyond MAX_ITEMS (counted, not listed).
+    /// Inferred pairs beyond the cap (MAX_ITEMS, or the workbook's) — counted, not listed.
     pub dropped: u64,
 }
 
@@ -65,7 +77,7 @@ impl PairLog {
     }
 
     pub fn push(&mut self, item: Noted) {
-        if self.items.len() < MAX_ITEMS {
+        if self.items.len() < CAP.with(Cell::get) {
             self.items.push(item);
         } else {
             self.dropped += 1;

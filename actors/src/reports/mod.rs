@@ -99,6 +99,20 @@ pub struct KpiWorkbook {
     /// (day, every KPI of that day).
     pub daily: Vec<(chrono::NaiveDate, Vec<(String, KpiResult)>)>,
     pub raw: Vec<RawSheet>,
+    /// The window's inferred pairs per KPI (sheet Inference, at most 100 000 rows).
+    pub inference: Vec<InferredRow>,
+}
+
+/// One inferred (row, field) pair of a KPI over the workbook's window.
+#[derive(Debug, Clone)]
+pub struct InferredRow {
+    pub kpi: &'static str,
+    pub record: String,
+    pub field: String,
+    pub value: Value,
+    pub level: u8,
+    pub strategy: &'static str,
+    pub source: String,
 }
 
 /// Human name of a KPI for the documents.

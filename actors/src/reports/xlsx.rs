@@ -1,4 +1,5 @@
-//! The KPI workbook (operations.md §7): KPI Summary, Daily, one raw sheet per module, About.
+//! The KPI workbook (operations.md §7): KPI Summary, Daily, one raw sheet per module,
+//! Inference, About.
 //! Every number is computed by the server and written as a value; text cells are written as
 //! strings, never formulas, so a stored "=cmd()" stays text.
 use super::{KpiWorkbook, label, status_label};
@@ -140,6 +141,29 @@ fn about(ws: &mut Worksheet, wb: &KpiWorkbook, bold: &Format) -> Result<(), Xlsx
     Ok(())
 }
 
+/// Every inferred pair of the window, per KPI, with its level, strategy and source.
+fn inference(ws: &mut Worksheet, wb: &KpiWorkbook, bold: &Format) -> Result<(), XlsxError> {
+    ws.set_name("Inference")?;
+    header(
+        ws,
+        &[
+            "KPI", "Record", "Field", "Value", "Level", "Strategy", "Source",
+        ],
+        bold,
+    )?;
+    for (i, p) in wb.inference.iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write_string(r, 0, label(p.kpi))?;
+        ws.write_string(r, 1, &p.record)?;
+        ws.write_string(r, 2, &p.field)?;
+        cell(ws, r, 3, &p.value)?;
+        ws.write_number(r, 4, f64::from(p.level))?;
+        ws.write_string(r, 5, p.strategy)?;
+        ws.write_string(r, 6, &p.source)?;
+    }
+    Ok(())
+}
+
 /// Builds the workbook in memory. CPU only; callers run it on a blocking thread.
 pub fn render(wb: &KpiWorkbook) -> Result<Vec<u8>, String> {
     let run = || -> Result<Vec<u8>, XlsxError> {
@@ -160,6 +184,7 @@ pub fn render(wb: &KpiWorkbook) -> Result<Vec<u8>, String> {
                 }
             }
         }
+        inference(book.add_worksheet(), wb, &bold)?;
         about(book.add_worksheet(), wb, &bold)?;
         book.save_to_buffer()
     };

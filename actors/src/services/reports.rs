@@ -6,8 +6,11 @@ use crate::domain::Caller;
 use crate::domain::time::{now_ts, parse_day};
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::kpi::chains;
 use crate::kpi::inputs::{Filters, Window};
+use crate::kpi::provenance::{self, WORKBOOK_ITEMS};
 use crate::kpi::result::KpiResult;
+use crate::reports::InferredRow;
 use crate::reports::why::WhyInputs;
 use crate::reports::{
     self, DailyReport, KpiWorkbook, RawSheet, ReportClient, TREND_DAYS, TREND_KPIS, Trend,
@@ -262,6 +265,7 @@ impl Engine {
                     .await?,
             );
         }
+        let inference = self.inferred_rows(caller, client_id, window).await?;
         let book = KpiWorkbook {
             client,
             from: window.from,
@@ -271,10 +275,51 @@ impl Engine {
             summary,
             daily,
             raw,
+            inference,
         };
         let file_name = format!("{client_id}_kpis_{}_{}.xlsx", window.from, window.to);
         let bytes = blocking(move || reports::xlsx::render(&book)).await?;
         Ok(ReportFile { file_name, bytes })
+    }
+
+    /// The window's inferred pairs of every KPI (the same gathering as GET kpis, recorded), at
+    /// most `WORKBOOK_ITEMS` rows in all. OEE has no pairs of its own (its components' are
+    /// listed under them).
+    async fn inferred_rows(
+        &self,
+        caller: &Caller,
+        client_id: &str,
+        window: Window,
+    ) -> Result<Vec<InferredRow>, EngineError> {
+        let (c2, id) = (caller.clone(), client_id.to_owned());
+        self.read(move |c| {
+            visible_client(c, &c2, &id)?;
+            let gathered = provenance::recording_up_to(WORKBOOK_ITEMS, || {
+                super::kpis::gather_all(c, &id, window, &Filters::default())
+            })?;
+            let mut rows = Vec::new();
+            for (kpi, inputs) in &gathered.inputs {
+                let Some(log) = &inputs.provenance.detail else {
+                    continue;
+                };
+                for n in &log.items {
+                    if rows.len() >= WORKBOOK_ITEMS {
+                        return Ok(rows);
+                    }
+                    rows.push(InferredRow {
+                        kpi,
+                        record: n.record.clone(),
+                        field: n.field.clone(),
+                        value: n.value.clone(),
+                        level: n.level,
+                        strategy: chains::strategy(chains::chain_key(&n.field, kpi), n.level).0,
+                        source: n.source.clone(),
+                    });
+                }
+            }
+            Ok(rows)
+        })
+        .await
     }
 
     /// Every row of one resource for the client and window, in export column order.
