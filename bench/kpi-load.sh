@@ -15,6 +15,8 @@
 #        each), PORT (a free one),
 #        CARGO_TARGET_DIR (where the release build lives). Needs wrk, curl, jq, sqlite3.
 set -euo pipefail
+# As the systemd unit runs it: two malloc arenas (docs/performance.md).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 cd "$(dirname "$0")/.."
 NCLIENTS=${1:-50}
 NDAYS=${2:-365}

@@ -4,6 +4,8 @@
 # connections, GET /api/clients/{id}/kpis (30 days) throughput and latency.
 # Usage: bench/load.sh [seconds-per-run]   (needs wrk: apt-get install -y wrk; installed if missing)
 set -euo pipefail
+# As the systemd unit runs it: two malloc arenas (docs/performance.md).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
 PORT=${PORT:-18700}

@@ -3,6 +3,8 @@
 # and the admin login, then serves. The web UI is built first (npm ci + vite) so the release
 # binary embeds it. Extra arguments go to `kpi-ops demo` (e.g. --port 8080).
 set -euo pipefail
+# As the systemd unit runs it: two malloc arenas (docs/performance.md).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 cd "$(dirname "$0")/.."
 if command -v npm >/dev/null; then
   (cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build) >&2
