@@ -73,6 +73,28 @@ test('the dashboard shows the current efficiency', async () => {
   await waitFor(async () => (await efficiencyOnCard(page)) === original, { what: 'original value' });
 });
 
+test('a slow answer for the first script never replaces the one picked after it', async () => {
+  const { page } = browser;
+  // Every script but efficiency answers 3 s late: the list's first script, loaded on arrival,
+  // now answers after the user's pick of efficiency.
+  const slow = async (route) => {
+    const path = new URL(route.request().url()).pathname;
+    if (route.request().method() === 'GET' && !path.endsWith('/efficiency')) {
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    await route.continue();
+  };
+  await page.route('**/api/kpi-scripts/*', slow);
+  try {
+    await openEfficiency(page);
+    await new Promise((r) => setTimeout(r, 3500));
+    assert.match(await page.locator('.cm-content').innerText(), /efficiency/i, 'still the picked script');
+  } finally {
+    await page.unroute('**/api/kpi-scripts/*', slow);
+  }
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+});
+
 test('a syntax error is reported at its line, and the fix passes its case', async () => {
   const { page } = browser;
   await openEfficiency(page);
