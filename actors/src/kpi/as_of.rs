@@ -73,11 +73,7 @@ impl AsOf {
     }
 
     fn version_at(&self, at: &str) -> Option<&(SettingsVersion, InferenceSettings)> {
-        self.settings
-            .iter()
-            .filter(|(v, _)| v.effective_from.as_str() <= at)
-            .max_by_key(|(v, _)| v.version)
-            .or_else(|| self.settings.iter().min_by_key(|(v, _)| v.version))
+        settings::pick_in_force(&self.settings, |(v, _)| v, at)
     }
 
     /// The settings version for targets and statuses of a period ending on `to`: in force at

@@ -44,6 +44,21 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<SettingsVersion> {
     })
 }
 
+/// Of `items` (each carrying a settings version), the one in force at `at` (RFC 3339): the
+/// highest version whose effective_from has passed, else the first version (domain.md §8); the
+/// in-memory twin of `in_force`.
+pub fn pick_in_force<'a, T>(
+    items: &'a [T],
+    version: impl Fn(&T) -> &SettingsVersion,
+    at: &str,
+) -> Option<&'a T> {
+    items
+        .iter()
+        .filter(|i| version(i).effective_from.as_str() <= at)
+        .max_by_key(|i| version(i).version)
+        .or_else(|| items.iter().min_by_key(|i| version(i).version))
+}
+
 /// The version in force at `at` (RFC 3339), else the first version.
 pub fn in_force(
     conn: &Connection,

@@ -42,11 +42,7 @@ impl TenantSettings {
     /// The version in force at `at` (RFC 3339): the highest version whose `effective_from` has
     /// passed, else the first version, else the defaults (as `store::settings::in_force`).
     pub fn in_force(&self, at: &str) -> SettingsVersion {
-        self.versions
-            .iter()
-            .filter(|v| v.effective_from.as_str() <= at)
-            .max_by_key(|v| v.version)
-            .or_else(|| self.versions.iter().min_by_key(|v| v.version))
+        settings::pick_in_force(&self.versions, |v| v, at)
             .cloned()
             .unwrap_or_else(|| SettingsVersion {
                 version: 0,
