@@ -3,7 +3,7 @@
 //! terms count (clarification): idle floaters, uncovered absences and downtime rows without a
 //! matching entry belong to a line-shift, not to a product.
 use super::facts::WindowFacts;
-use super::resolve::Resolved;
+use super::resolve::{Resolved, chain_minutes};
 use super::rows::Entry;
 use std::collections::{BTreeMap, HashSet};
 
@@ -30,16 +30,6 @@ pub struct Losses {
     pub by_product: BTreeMap<String, LossTerms>,
     /// Downtime detail rows already counted (once per work order line-shift).
     used: HashSet<(String, String, String)>,
-}
-
-/// Downtime minutes of an entry without downtime rows or a typed total (kpis.md §5.2 chain):
-/// shift − recorded run time (3), else 0 (4), or 30 minutes where switched on (5).
-pub fn chain_minutes(e: &Entry, h: f64, assume_30: bool) -> (f64, u8) {
-    match e.r {
-        Some(r) => (((h - r) * 60.0).max(0.0), 3),
-        None if assume_30 => (30.0, 5),
-        None => (0.0, 4),
-    }
 }
 
 impl Losses {

@@ -283,7 +283,7 @@ fn add_availability(
                 // No downtime data: shift hours − recorded run time (3), else 0 (4), or 30
                 // minutes (5) where the client switched `assume_30` on (it answers instead of
                 // `assume_zero`, which always answers).
-                let (minutes, level) = losses::chain_minutes(e, h, assume_30);
+                let (minutes, level) = resolve::chain_minutes(e, h, assume_30);
                 a.provenance.add_noted("downtime_minutes", level, || {
                     notes::entry(client, e, "downtime_minutes", level, minutes)
                 });

@@ -110,3 +110,13 @@ impl Resolver<'_> {
         }
     }
 }
+
+/// Downtime minutes of an entry without downtime rows or a typed total (kpis.md §5.2 chain):
+/// shift − recorded run time (3), else 0 (4), or 30 minutes where switched on (5).
+pub fn chain_minutes(e: &Entry, h: f64, assume_30: bool) -> (f64, u8) {
+    match e.r {
+        Some(r) => (((h - r) * 60.0).max(0.0), 3),
+        None if assume_30 => (30.0, 5),
+        None => (0.0, 4),
+    }
+}
