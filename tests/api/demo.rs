@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 async fn demo_data_fills_every_module_and_every_kpi() {
     let (_dir, base, token, rows) = demo_server(kpi_ops::demo::DemoSize::default()).await;
     assert!(rows > 5_000, "{rows} rows");
-    let http = reqwest::Client::new();
     for res in [
         "work-orders",
         "jobs",
@@ -27,33 +26,20 @@ async fn demo_data_fills_every_module_and_every_kpi() {
         "defects",
         "part-opportunities",
     ] {
-        let page: Value = http
-            .get(format!("{base}/api/{res}?limit=1"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, page) = get_json(&base, &token, &format!("/api/{res}?limit=1")).await;
         assert_eq!(
             page["items"].as_array().map(Vec::len),
             Some(1),
             "{res} has demo rows: {page}"
         );
     }
-    let res = http
-        .get(format!(
-            "{base}/api/clients/BOOT-LINE-B/kpis?from={}&to={}",
-            chrono::Utc::now().date_naive() - chrono::Days::new(60),
-            chrono::Utc::now().date_naive()
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let path = format!(
+        "/api/clients/BOOT-LINE-B/kpis?from={}&to={today}",
+        today - chrono::Days::new(60)
+    );
+    let (status, body) = get_json(&base, &token, &path).await;
+    assert_eq!(status, StatusCode::OK);
     for (name, k) in body["kpis"].as_object().unwrap() {
         assert!(
             k["value"].is_number(),
@@ -72,18 +58,9 @@ async fn a_larger_demo_generates_more_lines() {
     };
     let (_dir, base, token, rows) = demo_server(size).await;
     assert!(rows > 7 * 300, "{rows} rows");
-    let http = reqwest::Client::new();
     let today = chrono::Utc::now().date_naive();
     let window = format!("from={}&to={today}", today - chrono::Days::new(39));
-    let overview: Value = http
-        .get(format!("{base}/api/kpis/overview?{window}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, overview) = get_json(&base, &token, &format!("/api/kpis/overview?{window}")).await;
     let mut ids: Vec<&str> = overview["clients"]
         .as_array()
         .unwrap()
@@ -116,15 +93,7 @@ async fn a_larger_demo_generates_more_lines() {
             generated[name]
         );
     }
-    let orders: Value = http
-        .get(format!("{base}/api/work-orders?client_id=LINE-006&limit=1"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, orders) = get_json(&base, &token, "/api/work-orders?client_id=LINE-006&limit=1").await;
     let wo = orders["items"][0]["work_order_id"].as_str().unwrap();
     assert!(wo.contains("-ROPER-BOOT-006-"), "{wo}");
 }
@@ -164,4 +133,16 @@ async fn demo_server(size: kpi_ops::demo::DemoSize) -> (tempfile::TempDir, Strin
         .unwrap();
     let token = login["access_token"].as_str().unwrap().to_owned();
     (dir, base, token, rows)
+}
+
+/// GET `path` with the token: status and JSON body.
+async fn get_json(base: &str, token: &str, path: &str) -> (StatusCode, Value) {
+    let res = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap())
 }
